@@ -1,0 +1,76 @@
+#include <cstdlib>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "tool_info.h"
+
+namespace custody::cli {
+
+std::optional<std::string> KeyPassphraseFromEnvironment() {
+  const char* p = std::getenv("CUSTODY_KEY_PASSPHRASE");
+  if (p == nullptr || *p == '\0') return std::nullopt;
+  return std::string(p);
+}
+
+std::vector<std::string> RedactCommandLine(const std::vector<std::string>& argv) {
+  // Flags whose value is a secret. None of today's commands take one (secrets come from the
+  // environment), but a secret typed by mistake must still never reach a bundle.
+  static const char* const kSecretFlags[] = {"--password", "--passphrase", "--token", "--secret", "--client-secret",
+                                             "--access-token", "--refresh-token", "--api-key"};
+  std::vector<std::string> out;
+  bool redact_next = false;
+  for (const std::string& arg : argv) {
+    if (redact_next) {
+      out.push_back("[REDACTED]");
+      redact_next = false;
+      continue;
+    }
+    bool handled = false;
+    for (const char* flag : kSecretFlags) {
+      std::string f(flag);
+      if (arg == f) {
+        out.push_back(arg);
+        redact_next = true;
+        handled = true;
+        break;
+      }
+      if (arg.rfind(f + "=", 0) == 0) {
+        out.push_back(f + "=[REDACTED]");
+        handled = true;
+        break;
+      }
+    }
+    if (!handled) out.push_back(arg);
+  }
+  return out;
+}
+
+int Main(std::ostream& out, std::ostream& err, int argc, const char* const* argv, const std::atomic<bool>* cancel,
+         const Clock* clock) {
+  SystemClock system_clock;
+  Context ctx{out, err, clock != nullptr ? *clock : system_clock, io::RealFileSystem(), cancel, {}, Status::Ok(), -1};
+  for (int i = 0; i < argc; ++i) ctx.argv.emplace_back(argv[i]);
+  CLI::App app{"custody: collect, seal, verify and hand over audit-log evidence"};
+  app.name("custody");
+  app.set_version_flag("--version", VersionString());
+  app.require_subcommand(1, 1);
+  app.footer(kExitCodeHelp);
+  // The command list, in help order.
+  AddKeygenCommand(app, ctx);
+  AddSealCommand(app, ctx);
+  AddVerifyCommand(app, ctx);
+  AddTransferCommands(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e, out, err);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (!ctx.status) {
+    err << "custody: " << ctx.status.error().message() << '\n';
+    return ToExitCode(ctx.status.error());
+  }
+  return ctx.exit_override >= 0 ? ctx.exit_override : kExitOk;
+}
+
+}  // namespace custody::cli

@@ -1,0 +1,56 @@
+#include "commands.h"
+#include "crypto/keys.h"
+#include "exit_codes.h"
+#include "io/file_system.h"
+#include "verify/report.h"
+#include "verify/verifier.h"
+
+namespace custody::cli {
+
+namespace {
+struct VerifyCommandOptions {
+  std::string bundle;
+  std::vector<std::string> trusted;
+  bool json = false;
+  bool bag_only = false;
+};
+
+Status RunVerify(const VerifyCommandOptions& o, Context& ctx) {
+  verify::VerifyOptions options;
+  options.bag_only = o.bag_only;
+  for (const std::string& path : o.trusted) {
+    auto pem = io::ReadSmallFile(ctx.fs, path, 1 << 20);
+    if (!pem) return Error(ErrorCode::kInvalidArgument, "--trusted-cert " + path + ": " + pem.error().message());
+    auto certs = crypto::LoadCertificates(*pem, path);
+    if (!certs) return Error(ErrorCode::kInvalidArgument, "--trusted-cert: " + certs.error().message());
+    for (auto& c : *certs) options.trusted.push_back(std::move(c));
+  }
+  if (o.bag_only && !options.trusted.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--bag-only checks no signature; it cannot take --trusted-cert");
+  }
+  auto report = verify::Verify(o.bundle, options);
+  if (!report) {
+    if (report.error().code() == ErrorCode::kNotFound) {
+      return Error(ErrorCode::kInvalidArgument, report.error().message());
+    }
+    return report.error();
+  }
+  ctx.out << (o.json ? verify::RenderJson(*report) : verify::RenderText(*report));
+  if (!report->ok()) ctx.exit_override = kExitVerifyFailed;
+  return Status::Ok();
+}
+}  // namespace
+
+void AddVerifyCommand(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<VerifyCommandOptions>();
+  CLI::App* cmd = app.add_subcommand("verify", "Check a bundle's payload, manifests, signature and custody log");
+  cmd->add_option("bundle", o->bundle, "Bundle (.tar) or its extracted folder")->required();
+  cmd->add_option("--trusted-cert", o->trusted,
+                  "Require the signer to be this certificate or chain to it (repeatable)");
+  cmd->add_flag("--json", o->json, "Print the report as JSON (schemas/verify-report.schema.json)");
+  cmd->add_flag("--bag-only", o->bag_only, "Check only BagIt validity (any bag, no signature)");
+  cmd->footer("Exit 0 when no error was found (warnings allowed), 3 when the evidence failed a check.");
+  cmd->callback([o, &ctx] { ctx.status = RunVerify(*o, ctx); });
+}
+
+}  // namespace custody::cli

@@ -1,0 +1,32 @@
+#include "signing.h"
+
+#include "context.h"
+#include "io/file_system.h"
+
+namespace custody::cli {
+
+Result<crypto::SigningIdentity> LoadSigningIdentity(io::FileSystem& fs, const std::filesystem::path& key_path,
+                                                    const std::filesystem::path& cert_path) {
+  constexpr size_t kMax = 1 << 20;
+  auto key_pem = io::ReadSmallFile(fs, key_path, kMax);
+  if (!key_pem) return Error(ErrorCode::kCrypto, "read key " + key_path.string() + ": " + key_pem.error().message());
+  auto cert_pem = io::ReadSmallFile(fs, cert_path, kMax);
+  if (!cert_pem) {
+    return Error(ErrorCode::kCrypto, "read certificate " + cert_path.string() + ": " + cert_pem.error().message());
+  }
+  auto key = crypto::LoadPrivateKey(*key_pem, key_path.string(), KeyPassphraseFromEnvironment());
+  if (!key) return key.error();
+  auto chain = crypto::LoadCertificates(*cert_pem, cert_path.string());
+  if (!chain) return chain.error();
+  Status match = crypto::CheckKeyMatchesCertificate(key->get(), chain->front().get());
+  if (!match) {
+    return Error(ErrorCode::kCrypto, "key " + key_path.string() + " does not match certificate " + cert_path.string() +
+                                         " (" + crypto::SubjectString(chain->front().get()) + ")");
+  }
+  crypto::SigningIdentity id;
+  id.key = std::move(*key);
+  id.chain = std::move(*chain);
+  return id;
+}
+
+}  // namespace custody::cli

@@ -1,0 +1,48 @@
+#include "tool_info.h"
+
+#include <archive.h>
+#include <openssl/crypto.h>
+#include <rapidjson/rapidjson.h>
+
+#include <CLI/Version.hpp>
+
+#include "build_info.h"
+#include "crypto/digest.h"
+#include "io/file_system.h"
+
+#include <filesystem>
+#include <vector>
+
+namespace custody::cli {
+
+std::string VersionString() {
+  return std::string("custody ") + kCustodyVersion + " (commit " + kCustodyGitCommit + ")";
+}
+
+bundle::ToolInfo CurrentToolInfo() {
+  bundle::ToolInfo info;
+  info.version = kCustodyVersion;
+  info.git_commit = kCustodyGitCommit;
+  info.compiler = std::string("GCC ") + __VERSION__;
+  info.binary_sha256 = "unknown";
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  auto self = io::RealFileSystem().OpenForRead(ec ? std::filesystem::path("/proc/self/exe") : exe);
+  if (self) {
+    crypto::Hasher h;
+    std::vector<std::uint8_t> buf(1 << 20);
+    for (;;) {
+      auto n = (*self)->Read(buf);
+      if (!n || *n == 0) break;
+      h.Update(std::span<const std::uint8_t>(buf.data(), *n));
+    }
+    info.binary_sha256 = h.FinishHex();
+  }
+  info.libraries = {{"cli11", CLI11_VERSION},
+                    {"libarchive", archive_version_details()},
+                    {"openssl", OpenSSL_version(OPENSSL_VERSION)},
+                    {"rapidjson", RAPIDJSON_VERSION_STRING}};
+  return info;
+}
+
+}  // namespace custody::cli

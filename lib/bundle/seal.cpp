@@ -1,0 +1,275 @@
+#include "bundle/seal.h"
+
+#include <rapidjson/document.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <pwd.h>
+
+#include <algorithm>
+
+#include "bundle/custody_log.h"
+#include "bundle/layout.h"
+#include "bundle/statement.h"
+#include "bundle/tar_writer.h"
+#include "bundle/verify_instructions.h"
+#include "core/encoding.h"
+#include "crypto/cms.h"
+#include "crypto/digest.h"
+#include "io/atomic_output.h"
+#include "io/payload_tree.h"
+#include "json/json.h"
+
+namespace custody::bundle {
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+rapidjson::Value Str(std::string_view s, rapidjson::Document::AllocatorType& a) {
+  return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string UserName() {
+  struct passwd* pw = ::getpwuid(::geteuid());
+  return pw != nullptr ? pw->pw_name : "uid " + std::to_string(::geteuid());
+}
+
+Status Cancelled(const SealRequest& r) {
+  if (r.cancel != nullptr && r.cancel->load()) {
+    return Error(ErrorCode::kCancelled, "interrupted: nothing was written to " + r.out.string());
+  }
+  return Status::Ok();
+}
+
+std::string MetadataJson(const SealRequest& r, const std::string& bundle_id, std::uint64_t files,
+                         std::uint64_t bytes) {
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("format", Str("custody-collection/1", a), a);
+  d.AddMember("bundle_id", Str(bundle_id, a), a);
+  d.AddMember("case_id", Str(r.case_id, a), a);
+  d.AddMember("examiner", Str(r.examiner, a), a);
+  d.AddMember("sealed_at", Str(FormatRfc3339(r.sealed_at), a), a);
+  d.AddMember("kind", Str("seal", a), a);
+  rapidjson::Value collector(rapidjson::kObjectType);
+  collector.AddMember("os_user", Str(UserName(), a), a);
+  collector.AddMember("uid", static_cast<std::int64_t>(::geteuid()), a);
+  collector.AddMember("host", Str(HostName(), a), a);
+  d.AddMember("collector", collector, a);
+  rapidjson::Value tool(rapidjson::kObjectType);
+  tool.AddMember("name", Str(r.tool.name, a), a);
+  tool.AddMember("version", Str(r.tool.version, a), a);
+  tool.AddMember("git_commit", Str(r.tool.git_commit, a), a);
+  tool.AddMember("binary_sha256", Str(r.tool.binary_sha256, a), a);
+  tool.AddMember("compiler", Str(r.tool.compiler, a), a);
+  d.AddMember("tool", tool, a);
+  rapidjson::Value libs(rapidjson::kObjectType);
+  for (const auto& [name, version] : r.tool.libraries) libs.AddMember(Str(name, a), Str(version, a), a);
+  d.AddMember("libraries", libs, a);
+  rapidjson::Value argv(rapidjson::kArrayType);
+  for (const std::string& arg : r.command_line) argv.PushBack(Str(arg, a), a);
+  d.AddMember("command_line", argv, a);
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(r.source_dir, ec);
+  rapidjson::Value source(rapidjson::kObjectType);
+  source.AddMember("folder", Str((ec ? r.source_dir : abs).lexically_normal().string(), a), a);
+  d.AddMember("source", source, a);
+  rapidjson::Value payload(rapidjson::kObjectType);
+  payload.AddMember("files", files, a);
+  payload.AddMember("bytes", bytes, a);
+  d.AddMember("payload", payload, a);
+  rapidjson::Value signer(rapidjson::kObjectType);
+  signer.AddMember("subject", Str(crypto::SubjectString(r.signer->certificate()), a), a);
+  signer.AddMember("cert_sha256", Str(crypto::CertificateSha256(r.signer->certificate()), a), a);
+  d.AddMember("signer", signer, a);
+  return json::Pretty(d);
+}
+
+// Streams one payload file into the tar, hashing the same bytes. Fails if the file's size
+// differs from what the listing saw (it changed while being sealed).
+Result<std::string> CopyPayloadFile(io::FileSystem& fs, const SealRequest& r, const io::TreeEntry& entry,
+                                    const std::string& tar_path, TarWriter& tar, std::vector<std::uint8_t>& buf) {
+  std::filesystem::path src = r.source_dir / entry.relative;
+  auto file = fs.OpenForRead(src);
+  if (!file) return file.error();
+  if ((*file)->size() != entry.size) {
+    return Error(ErrorCode::kIo, src.string() + " changed size while being sealed");
+  }
+  CUSTODY_RETURN_IF_ERROR(tar.BeginFile(tar_path, entry.size));
+  crypto::Hasher hasher(crypto::DigestAlgorithm::kSha256);
+  std::uint64_t total = 0;
+  for (;;) {
+    CUSTODY_RETURN_IF_ERROR(Cancelled(r));
+    auto n = (*file)->Read(buf);
+    if (!n) return n.error();
+    if (*n == 0) break;
+    total += *n;
+    if (total > entry.size) return Error(ErrorCode::kIo, src.string() + " grew while being sealed");
+    std::span<const std::uint8_t> chunk(buf.data(), *n);
+    hasher.Update(chunk);
+    CUSTODY_RETURN_IF_ERROR(tar.WriteData(chunk));
+  }
+  if (total != entry.size) return Error(ErrorCode::kIo, src.string() + " shrank while being sealed");
+  return hasher.FinishHex();
+}
+
+}  // namespace
+
+std::string DeterministicUuid(std::string_view seed) {
+  auto h = crypto::Sha256(AsBytes(seed));
+  h[6] = static_cast<std::uint8_t>((h[6] & 0x0f) | 0x80);  // version 8
+  h[8] = static_cast<std::uint8_t>((h[8] & 0x3f) | 0x80);  // RFC 9562 variant
+  std::string hex = ToHex({h.data(), 16});
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20, 12);
+}
+
+std::string TopFolderName(std::string_view case_id, UtcSeconds sealed_at) {
+  std::string name;
+  for (char c : case_id.substr(0, 64)) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_';
+    name += ok ? c : '_';
+  }
+  if (name.empty() || name[0] == '.') name.insert(0, "case");
+  return name + "_" + FormatCompact(sealed_at);
+}
+
+Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
+  if (r.signer == nullptr) return Error(ErrorCode::kInternal, "seal: no signer");
+  CUSTODY_RETURN_IF_ERROR(CheckHeaderValue("case id", r.case_id));
+  CUSTODY_RETURN_IF_ERROR(CheckHeaderValue("examiner", r.examiner));
+  auto tree = io::ListPayloadTree(r.source_dir);
+  if (!tree) return tree.error();
+  SealResult result;
+  for (const io::TreeEntry& e : *tree) {
+    if (!e.is_directory) {
+      ++result.payload_files;
+      result.payload_bytes += e.size;
+    }
+  }
+  if (result.payload_files == 0) {
+    return Error(ErrorCode::kInvalidArgument, "folder " + r.source_dir.string() + " holds no files: nothing to seal");
+  }
+  // The output must not be inside the folder being sealed.
+  std::error_code ec;
+  auto src_abs = std::filesystem::weakly_canonical(r.source_dir, ec);
+  auto out_abs = std::filesystem::weakly_canonical(r.out, ec);
+  auto rel = out_abs.lexically_relative(src_abs);
+  if (!rel.empty() && rel.native().rfind("..", 0) != 0) {
+    return Error(ErrorCode::kInvalidArgument, "the output " + r.out.string() + " must be outside the folder being sealed");
+  }
+  const std::string oxum = std::to_string(result.payload_bytes) + "." + std::to_string(result.payload_files);
+
+  auto out = io::AtomicOutput::Create(fs, r.out, 0644, r.overwrite);
+  if (!out) return out.error();
+  auto tar = TarWriter::Open((*out)->file(), r.sealed_at);
+  if (!tar) return tar.error();
+
+  result.top_folder = TopFolderName(r.case_id, r.sealed_at);
+  const std::string top = result.top_folder + "/";
+
+  CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top));
+  CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top + std::string(kPayloadDir)));
+  std::string manifest;
+  std::vector<std::uint8_t> buf(kChunk);
+  for (const io::TreeEntry& e : *tree) {
+    CUSTODY_RETURN_IF_ERROR(Cancelled(r));
+    std::string bag_path = std::string(kPayloadDir) + "/" + e.relative;
+    if (e.is_directory) {
+      CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top + bag_path));
+      continue;
+    }
+    auto digest = CopyPayloadFile(fs, r, e, top + bag_path, **tar, buf);
+    if (!digest) return digest.error();
+    manifest += *digest + "  " + bag_path + "\n";
+  }
+
+  // The bundle id commits to the payload through the manifest's digest.
+  result.bundle_id = DeterministicUuid(std::string(kFormat) + "\n" + r.case_id + "\n" + r.examiner + "\n" +
+                                       FormatRfc3339(r.sealed_at) + "\n" + crypto::Sha256Hex(manifest) + "\n");
+
+  // Tag files.
+  const std::string signer_fp = crypto::CertificateSha256(r.signer->certificate());
+  std::string signer_pem;
+  for (const auto& cert : r.signer->chain) {
+    auto pem = crypto::CertificateToPem(cert.get());
+    if (!pem) return pem.error();
+    signer_pem += *pem;
+  }
+  std::string bag_info;
+  bag_info += "Bag-Software-Agent: " + r.tool.name + " " + r.tool.version + " (commit " + r.tool.git_commit +
+              ", binary sha256:" + r.tool.binary_sha256 + ")\n";
+  bag_info += "Bagging-Date: " + FormatDate(r.sealed_at) + "\n";
+  bag_info += "Bundle-Identifier: " + result.bundle_id + "\n";
+  bag_info += "Examiner: " + r.examiner + "\n";
+  bag_info += "External-Identifier: " + r.case_id + "\n";
+  bag_info += "Payload-Oxum: " + oxum + "\n";
+  std::string metadata = MetadataJson(r, result.bundle_id, result.payload_files, result.payload_bytes);
+  VerifyInstructionsInput vi{result.top_folder, result.bundle_id, r.case_id, FormatRfc3339(r.sealed_at),
+                             crypto::SubjectString(r.signer->certificate()), OpensslFingerprint(signer_fp), oxum};
+  std::string verify_txt = RenderVerifyInstructions(vi);
+
+  std::vector<std::pair<std::string, std::string>> tag_contents = {
+      {std::string(kVerifyTxt), verify_txt},    {std::string(kBagInfo), bag_info},
+      {std::string(kBagitTxt), std::string(kBagitTxtContent)}, {std::string(kManifest), manifest},
+      {std::string(kMetadata), metadata},       {std::string(kSignerCert), signer_pem}};
+  std::string tagmanifest;
+  Statement statement;
+  for (const auto& [path, contents] : tag_contents) {
+    std::string digest = crypto::Sha256Hex(contents);
+    tagmanifest += digest + "  " + path + "\n";
+    statement.files.emplace_back(path, digest);
+  }
+  statement.files.emplace_back(std::string(kTagManifest), crypto::Sha256Hex(tagmanifest));
+  statement.bundle_id = result.bundle_id;
+  statement.case_id = r.case_id;
+  statement.examiner = r.examiner;
+  statement.sealed_at = FormatRfc3339(r.sealed_at);
+  statement.payload_oxum = oxum;
+  statement.previous_statement_sha256 = r.previous_statement_sha256;
+  std::string statement_text = RenderStatement(statement);
+  result.statement_sha256 = crypto::Sha256Hex(statement_text);
+  auto signature = crypto::CmsSignDetached(statement_text, *r.signer);
+  if (!signature) return signature.error();
+
+  CustodyEvent sealed;
+  sealed.seq = 1;
+  sealed.time = FormatRfc3339(r.sealed_at);
+  sealed.action = "sealed";
+  sealed.statement_sha256 = result.statement_sha256;
+  sealed.prev_sha256 = std::string(kZeroSha256);
+  sealed.details = {{"bundle_id", result.bundle_id}, {"case_id", r.case_id}, {"examiner", r.examiner}};
+  sealed.tool = r.tool.name + " " + r.tool.version;
+  auto custody_line = SignCustodyEvent(sealed, *r.signer);
+  if (!custody_line) return custody_line.error();
+
+  // Tag entries in bytewise order, the custody log last (see docs/bundle-format.md).
+  std::vector<std::pair<std::string, std::string>> entries = tag_contents;
+  entries.emplace_back(std::string(kTagManifest), tagmanifest);
+  entries.emplace_back(std::string(kStatement), statement_text);
+  entries.emplace_back(std::string(kSignature), *signature);
+  std::sort(entries.begin(), entries.end());
+  bool metadata_dir_written = false;
+  for (const auto& [path, contents] : entries) {
+    if (!metadata_dir_written && path.rfind("metadata/", 0) == 0) {
+      CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top + "metadata"));
+      metadata_dir_written = true;
+    }
+    CUSTODY_RETURN_IF_ERROR((*tar)->AddFile(top + path, contents));
+  }
+  CUSTODY_RETURN_IF_ERROR((*tar)->AddFile(top + std::string(kCustodyLog), *custody_line + "\n"));
+  CUSTODY_RETURN_IF_ERROR((*tar)->Finish());
+  CUSTODY_RETURN_IF_ERROR(Cancelled(r));
+  CUSTODY_RETURN_IF_ERROR((*out)->Commit());
+  return result;
+}
+
+}  // namespace custody::bundle

@@ -1,0 +1,60 @@
+#pragma once
+// Seals a folder of collected files as a bundle: one streaming pass over the payload (read,
+// hash, write to the tar), then the tag files, the signed statement and the custody log's first
+// event. The tar is published atomically; on any failure nothing is left at the output path.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/time.h"
+#include "crypto/keys.h"
+#include "io/file_system.h"
+
+namespace custody::bundle {
+
+// Facts about the running tool, recorded in the collection metadata.
+struct ToolInfo {
+  std::string name = "custody";
+  std::string version;
+  std::string git_commit;
+  std::string binary_sha256;
+  std::string compiler;
+  std::vector<std::pair<std::string, std::string>> libraries;  // name -> version
+};
+
+struct SealRequest {
+  std::filesystem::path source_dir;
+  std::filesystem::path out;
+  bool overwrite = false;
+  std::string case_id;
+  std::string examiner;
+  const crypto::SigningIdentity* signer = nullptr;
+  UtcSeconds sealed_at{};
+  std::string previous_statement_sha256 = "none";
+  std::vector<std::string> command_line;  // already redacted
+  ToolInfo tool;
+  const std::atomic<bool>* cancel = nullptr;  // set by a signal handler: stop and clean up
+};
+
+struct SealResult {
+  std::string bundle_id;
+  std::string top_folder;
+  std::string statement_sha256;
+  std::uint64_t payload_files = 0;
+  std::uint64_t payload_bytes = 0;
+};
+
+Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& request);
+
+// The bundle's top folder name: "<case>_<YYYYMMDDTHHMMSSZ>", with every character outside
+// [A-Za-z0-9._-] of the case id (its first 64 bytes) replaced by '_'.
+std::string TopFolderName(std::string_view case_id, UtcSeconds sealed_at);
+
+// A deterministic UUID (version 8, RFC 9562) from a SHA-256 over the given text.
+std::string DeterministicUuid(std::string_view seed);
+
+}  // namespace custody::bundle

@@ -1,0 +1,59 @@
+#pragma once
+// Signing keys and X.509 certificates: generation, PEM encoding, loading and matching.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/time.h"
+#include "crypto/openssl_ptr.h"
+
+namespace custody::crypto {
+
+enum class KeyType { kEcP256, kEcP384, kRsa3072 };
+
+Result<KeyType> KeyTypeFromName(std::string_view name);  // "p256", "p384", "rsa3072"
+
+Result<EvpPkeyPtr> GenerateKey(KeyType type);
+
+// A self-signed X.509 v3 certificate for signing evidence: keyUsage digitalSignature and
+// nonRepudiation, CA:FALSE, valid from not_before for `days` days.
+// subject is "CN=...,O=..."; a comma inside a value is written "\,".
+Result<X509Ptr> MakeSelfSignedCertificate(EVP_PKEY* key, std::string_view subject, UtcSeconds not_before,
+                                          int days);
+Result<X509NamePtr> ParseSubject(std::string_view subject);
+
+// PKCS#8 PEM; encrypted with AES-256-CBC when a passphrase is given.
+Result<std::string> PrivateKeyToPem(EVP_PKEY* key, const std::optional<std::string>& passphrase);
+Result<std::string> CertificateToPem(X509* cert);
+
+// Never prompts: an encrypted key without a passphrase is an error that says so.
+Result<EvpPkeyPtr> LoadPrivateKey(std::string_view pem, std::string_view what,
+                                  const std::optional<std::string>& passphrase);
+// Every certificate in a PEM file, in order (the signer first, then its chain).
+Result<std::vector<X509Ptr>> LoadCertificates(std::string_view pem, std::string_view what);
+
+Status CheckKeyMatchesCertificate(EVP_PKEY* key, X509* cert);
+
+// RFC 2253 one-line subject: "CN=Jane Examiner,O=Example Health".
+std::string SubjectString(X509* cert);
+std::string CertificateSha256(X509* cert);  // hex of the DER encoding's SHA-256
+Result<std::string> CertificateDer(X509* cert);
+Result<X509Ptr> CertificateFromDer(std::string_view der);
+
+// A key and the certificate chain that vouches for it (signer first).
+struct SigningIdentity {
+  EvpPkeyPtr key;
+  std::vector<X509Ptr> chain;
+  X509* certificate() const { return chain.front().get(); }
+};
+
+// Signs with SHA-256 (ECDSA DER signature, or RSA PKCS#1 v1.5).
+Result<std::string> SignBytes(EVP_PKEY* key, std::string_view data);
+// True when the signature verifies under the certificate's public key.
+bool VerifyBytes(X509* cert, std::string_view data, std::string_view signature);
+
+}  // namespace custody::crypto

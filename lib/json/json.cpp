@@ -1,0 +1,190 @@
+#include "json/json.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/schema.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/encoding.h"
+
+namespace custody::json {
+
+Result<rapidjson::Document> Parse(std::string_view text, std::string_view what) {
+  if (!IsValidUtf8(text)) {
+    return Error(ErrorCode::kParse, std::string(what) + ": not valid UTF-8");
+  }
+  rapidjson::Document doc;
+  // Without kParseStopWhenDoneFlag RapidJSON rejects anything but whitespace after the root.
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return Error(ErrorCode::kParse, std::string(what) + ": invalid JSON at byte " +
+                                        std::to_string(doc.GetErrorOffset()) + ": " +
+                                        rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  return doc;
+}
+
+namespace {
+
+std::u16string ToUtf16(std::string_view s) {
+  std::u16string out;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    std::uint32_t cp;
+    unsigned c = p[i];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+    cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (p[i + k] & 0x3f);
+    i += n;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out.push_back(static_cast<char16_t>(0xd800 + (cp >> 10)));
+      out.push_back(static_cast<char16_t>(0xdc00 + (cp & 0x3ff)));
+    } else {
+      out.push_back(static_cast<char16_t>(cp));
+    }
+  }
+  return out;
+}
+
+void AppendString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xf]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+Status AppendCanonical(std::string& out, const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: out += "null"; return Status::Ok();
+    case rapidjson::kFalseType: out += "false"; return Status::Ok();
+    case rapidjson::kTrueType: out += "true"; return Status::Ok();
+    case rapidjson::kStringType:
+      AppendString(out, std::string_view(v.GetString(), v.GetStringLength()));
+      return Status::Ok();
+    case rapidjson::kNumberType:
+      if (v.IsInt64()) {
+        out += std::to_string(v.GetInt64());
+        return Status::Ok();
+      }
+      if (v.IsUint64()) {
+        out += std::to_string(v.GetUint64());
+        return Status::Ok();
+      }
+      return Error(ErrorCode::kParse, "canonical JSON: floating-point numbers are not allowed");
+    case rapidjson::kArrayType: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& item : v.GetArray()) {
+        if (!first) out.push_back(',');
+        first = false;
+        CUSTODY_RETURN_IF_ERROR(AppendCanonical(out, item));
+      }
+      out.push_back(']');
+      return Status::Ok();
+    }
+    case rapidjson::kObjectType: {
+      std::vector<std::pair<std::u16string, const rapidjson::Value::Member*>> members;
+      for (const auto& m : v.GetObject()) {
+        members.emplace_back(ToUtf16({m.name.GetString(), m.name.GetStringLength()}), &m);
+      }
+      std::sort(members.begin(), members.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 1; i < members.size(); ++i) {
+        if (members[i].first == members[i - 1].first) {
+          return Error(ErrorCode::kParse, "canonical JSON: duplicate member name");
+        }
+      }
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, m] : members) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendString(out, {m->name.GetString(), m->name.GetStringLength()});
+        out.push_back(':');
+        CUSTODY_RETURN_IF_ERROR(AppendCanonical(out, m->value));
+      }
+      out.push_back('}');
+      return Status::Ok();
+    }
+  }
+  return Error(ErrorCode::kInternal, "canonical JSON: unknown value type");
+}
+
+}  // namespace
+
+Result<std::string> Canonical(const rapidjson::Value& value) {
+  std::string out;
+  CUSTODY_RETURN_IF_ERROR(AppendCanonical(out, value));
+  return out;
+}
+
+std::string Pretty(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+  writer.SetIndent(' ', 2);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+Result<std::string> GetString(const rapidjson::Value& object, const char* member) {
+  if (!object.IsObject()) return Error(ErrorCode::kParse, "expected a JSON object");
+  auto it = object.FindMember(member);
+  if (it == object.MemberEnd()) return Error(ErrorCode::kParse, std::string("missing \"") + member + "\"");
+  if (!it->value.IsString()) return Error(ErrorCode::kParse, std::string("\"") + member + "\" is not a string");
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+Result<std::int64_t> GetInt(const rapidjson::Value& object, const char* member) {
+  if (!object.IsObject()) return Error(ErrorCode::kParse, "expected a JSON object");
+  auto it = object.FindMember(member);
+  if (it == object.MemberEnd()) return Error(ErrorCode::kParse, std::string("missing \"") + member + "\"");
+  if (!it->value.IsInt64()) return Error(ErrorCode::kParse, std::string("\"") + member + "\" is not an integer");
+  return it->value.GetInt64();
+}
+
+Result<const rapidjson::Value*> GetObject(const rapidjson::Value& object, const char* member) {
+  if (!object.IsObject()) return Error(ErrorCode::kParse, "expected a JSON object");
+  auto it = object.FindMember(member);
+  if (it == object.MemberEnd()) return Error(ErrorCode::kParse, std::string("missing \"") + member + "\"");
+  if (!it->value.IsObject()) return Error(ErrorCode::kParse, std::string("\"") + member + "\" is not an object");
+  return &it->value;
+}
+
+Status ValidateAgainstSchema(const rapidjson::Value& document, std::string_view schema_text) {
+  rapidjson::Document schema_doc;
+  schema_doc.Parse(schema_text.data(), schema_text.size());
+  if (schema_doc.HasParseError()) return Error(ErrorCode::kSchema, "the schema itself is not valid JSON");
+  rapidjson::SchemaDocument schema(schema_doc);
+  rapidjson::SchemaValidator validator(schema);
+  if (document.Accept(validator)) return Status::Ok();
+  rapidjson::StringBuffer schema_ptr, doc_ptr;
+  validator.GetInvalidSchemaPointer().StringifyUriFragment(schema_ptr);
+  validator.GetInvalidDocumentPointer().StringifyUriFragment(doc_ptr);
+  return Error(ErrorCode::kSchema, std::string("schema keyword '") + validator.GetInvalidSchemaKeyword() +
+                                       "' failed at schema " + schema_ptr.GetString() + ", document " +
+                                       doc_ptr.GetString());
+}
+
+}  // namespace custody::json

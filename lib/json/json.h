@@ -1,0 +1,33 @@
+#pragma once
+// JSON helpers over RapidJSON: strict parsing, RFC 8785 (JCS) canonical serialization of the
+// subset we write (objects, arrays, strings, integers, booleans, null), and JSON Schema checks.
+
+#include <rapidjson/document.h>
+
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace custody::json {
+
+// Parses one JSON text. Rejects trailing content, NaN/Infinity and invalid UTF-8.
+Result<rapidjson::Document> Parse(std::string_view text, std::string_view what);
+
+// RFC 8785 canonical form: members sorted by UTF-16 code units, no insignificant whitespace,
+// minimal string escapes. Floating-point numbers are refused: we never sign one.
+Result<std::string> Canonical(const rapidjson::Value& value);
+
+// Pretty, stable (insertion-order) serialization for documents people read.
+std::string Pretty(const rapidjson::Value& value);
+
+// Typed accessors that never assert: each returns an error naming the member.
+Result<std::string> GetString(const rapidjson::Value& object, const char* member);
+Result<std::int64_t> GetInt(const rapidjson::Value& object, const char* member);
+Result<const rapidjson::Value*> GetObject(const rapidjson::Value& object, const char* member);
+
+// Validates a document against a JSON Schema (draft-04, RapidJSON's validator). The error
+// names the failing keyword and both JSON pointers.
+Status ValidateAgainstSchema(const rapidjson::Value& document, std::string_view schema_text);
+
+}  // namespace custody::json

@@ -1,0 +1,11 @@
+#pragma once
+// The JSON Schemas of schemas/, compiled in so the verifier needs no files beside it.
+// Generated from the schema files at configure time (schemas.cpp.in).
+
+namespace custody::json {
+
+extern const char* const kCustodyEventSchema;
+extern const char* const kCollectionSchema;
+extern const char* const kVerifyReportSchema;
+
+}  // namespace custody::json

@@ -1,0 +1,48 @@
+// End to end through the CLI: keygen -> seal -> verify, and what counsel runs with stock tools.
+
+#include <catch2/catch.hpp>
+
+#include "support/test_support.h"
+
+using namespace custody::test;
+
+TEST_CASE("a sealed bundle verifies with custody and with the stock tools in VERIFY.txt", "[e2e]") {
+  TempDir tmp;
+  Keys keys = MakeKeys(tmp.path(), "examiner");
+  auto folder = MakeEvidenceFolder(tmp.path());
+  auto bundle = tmp / "bundle.tar";
+  SealOrFail(folder, bundle, keys);
+
+  CliResult verified = RunCli({"verify", bundle.string(), "--trusted-cert", keys.cert.string()});
+  INFO(verified.out << verified.err);
+  CHECK(verified.code == 0);
+  CHECK(verified.out.find("VERIFIED: 0 errors, 0 warnings") != std::string::npos);
+
+  auto top = Extract(bundle, tmp / "x");
+  // Raw bytes are never altered: CRLF and all.
+  CHECK(ReadFile(top / "data/setup-audit-trail.csv") == ReadFile(folder / "setup-audit-trail.csv"));
+  std::string instructions = ReadFile(top / "VERIFY.txt");
+  std::vector<std::string> commands;
+  size_t pos = 0;
+  while ((pos = instructions.find("\n$ ", pos)) != std::string::npos) {
+    size_t end = instructions.find('\n', pos + 1);
+    commands.push_back(instructions.substr(pos + 3, end - pos - 3));
+    pos = end;
+  }
+  REQUIRE(commands.size() >= 4);
+  for (const std::string& command : commands) {
+    CliResult r = RunShell("cd '" + top.string() + "' && " + command);
+    INFO(command << "\n" << r.out);
+    CHECK(r.code == 0);
+  }
+
+  // The same commands must fail once a payload byte is flipped.
+  FlipByte(top / "data/exports/report-export.csv", 3);
+  int failed = 0;
+  for (const std::string& command : commands) {
+    if (RunShell("cd '" + top.string() + "' && " + command).code != 0) ++failed;
+  }
+  CHECK(failed == 1);  // sha256sum -c manifest-sha256.txt
+  CliResult folder_verify = RunCli({"verify", top.string()});
+  CHECK(folder_verify.code == 3);
+}
