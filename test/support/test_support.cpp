@@ -112,6 +112,13 @@ std::filesystem::path Extract(const std::filesystem::path& tar, const std::files
   return {};
 }
 
+TarEntry FileEntry(std::string path, std::string contents) {
+  TarEntry t;
+  t.path = std::move(path);
+  t.contents = std::move(contents);
+  return t;
+}
+
 std::vector<TarEntry> ReadTar(const std::filesystem::path& tar) {
   std::vector<TarEntry> out;
   struct archive* a = archive_read_new();

@@ -64,6 +64,7 @@ struct TarEntry {
   std::string hardlink;  // non-empty: a hard link entry
   bool device = false;   // a character device entry
 };
+TarEntry FileEntry(std::string path, std::string contents);
 std::vector<TarEntry> ReadTar(const std::filesystem::path& tar);
 void WriteTar(const std::filesystem::path& tar, const std::vector<TarEntry>& entries);
 
