@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 
 #include "commands.h"
@@ -45,6 +46,23 @@ std::vector<std::string> RedactCommandLine(const std::vector<std::string>& argv)
   return out;
 }
 
+namespace {
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+}  // namespace
+
 int Main(std::ostream& out, std::ostream& err, int argc, const char* const* argv, const std::atomic<bool>* cancel,
          const Clock* clock) {
   SystemClock system_clock;
@@ -60,6 +78,27 @@ int Main(std::ostream& out, std::ostream& err, int argc, const char* const* argv
   AddSealCommand(app, ctx);
   AddVerifyCommand(app, ctx);
   AddTransferCommands(app, ctx);
+  // An unknown command gets the nearest known name, not CLI11's generic complaint.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string given = argv[1];
+    std::string best;
+    size_t best_distance = 3;  // suggest only close names
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == given) known = true;
+      size_t d = EditDistance(given, sub->get_name());
+      if (d < best_distance) {
+        best_distance = d;
+        best = sub->get_name();
+      }
+    }
+    if (!known) {
+      err << "custody: unknown command '" << given << "'";
+      if (!best.empty()) err << "; did you mean '" << best << "'?";
+      err << "\nRun 'custody --help' for the list of commands.\n";
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
