@@ -38,8 +38,11 @@ bundle::ToolInfo CurrentToolInfo() {
     }
     info.binary_sha256 = h.FinishHex();
   }
+  // libarchive's archive_version_details() leaks its buffer when called more than once in a
+  // process (tests run many commands in one process): ask once.
+  static const std::string libarchive_details = archive_version_details();
   info.libraries = {{"cli11", CLI11_VERSION},
-                    {"libarchive", archive_version_details()},
+                    {"libarchive", libarchive_details},
                     {"openssl", OpenSSL_version(OPENSSL_VERSION)},
                     {"rapidjson", RAPIDJSON_VERSION_STRING}};
   return info;
