@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "bundle/utf8_locale.h"
 #include "io/file_system.h"
 
 namespace custody::bundle {
@@ -60,6 +61,7 @@ Result<ScanSummary> ScanTar(const std::filesystem::path& tar, BagVisitor& visito
   if (::stat(tar.c_str(), &st) != 0) return io::ErrnoError("open " + tar.string(), errno);
   if (!S_ISREG(st.st_mode)) return Error(ErrorCode::kInvalidArgument, tar.string() + " is not a regular file");
   ScanSummary summary;
+  Utf8CtypeScope utf8;  // names come back as the UTF-8 they were written in
   if (st.st_size == 0) {
     summary.readable = false;
     summary.unreadable_reason = "the file is empty";

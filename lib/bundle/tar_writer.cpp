@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 
 #include "bundle/layout.h"
+#include "bundle/utf8_locale.h"
 
 namespace custody::bundle {
 
@@ -48,10 +49,11 @@ Status TarWriter::ArchiveError(std::string_view what) {
 
 Status TarWriter::AddHeader(std::string_view path, bool directory, std::uint64_t size) {
   if (remaining_ != 0) return Error(ErrorCode::kInternal, "tar: previous file entry not complete");
+  Utf8CtypeScope utf8;
   std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
   std::string name(path);
   if (directory && (name.empty() || name.back() != '/')) name.push_back('/');
-  archive_entry_set_pathname_utf8(entry.get(), name.c_str());
+  archive_entry_copy_pathname(entry.get(), name.c_str());  // UTF-8: seal refuses other names
   archive_entry_set_filetype(entry.get(), directory ? AE_IFDIR : AE_IFREG);
   archive_entry_set_perm(entry.get(), directory ? kDirMode : kFileMode);
   archive_entry_set_uid(entry.get(), 0);
@@ -87,6 +89,7 @@ Status TarWriter::Finish() {
   if (remaining_ != 0) return Error(ErrorCode::kIo, "tar: a file entry is shorter than declared");
   if (finished_) return Status::Ok();
   finished_ = true;
+  Utf8CtypeScope utf8;
   if (archive_write_close(archive_) != ARCHIVE_OK) return ArchiveError("finish tar");
   return Status::Ok();
 }

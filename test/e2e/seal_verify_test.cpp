@@ -46,3 +46,25 @@ TEST_CASE("a sealed bundle verifies with custody and with the stock tools in VER
   CliResult folder_verify = RunCli({"verify", top.string()});
   CHECK(folder_verify.code == 3);
 }
+
+TEST_CASE("long and non-ASCII payload names survive seal, verify and the stock tools", "[e2e][seal]") {
+  // Regression: libarchive's pax writer crashed on a long UTF-8 name under the C locale.
+  TempDir tmp;
+  Keys keys = MakeKeys(tmp.path(), "examiner");
+  auto folder = tmp / "evidence";
+  const std::string deep = std::string(60, 'd') + "/" + std::string(60, 'e');
+  WriteFile(folder / deep / "Núñez patient export (2026).csv", "id,name\n1,Synthetic\n");
+  WriteFile(folder / "Zoë notes.txt", "short non-ASCII name\n");
+  auto bundle = tmp / "bundle.tar";
+  SealOrFail(folder, bundle, keys, "IR/2026 #14");
+  CliResult v = RunCli({"verify", bundle.string(), "--trusted-cert", keys.cert.string()});
+  INFO(v.out);
+  CHECK(v.code == 0);
+  auto top = Extract(bundle, tmp / "x");
+  CHECK(top.filename().string().rfind("IR_2026__14_", 0) == 0);
+  CHECK(ReadFile(top / "data" / deep / "Núñez patient export (2026).csv") == "id,name\n1,Synthetic\n");
+  CliResult stock = RunShell("cd '" + top.string() + "' && sha256sum -c --strict manifest-sha256.txt");
+  INFO(stock.out);
+  CHECK(stock.code == 0);
+  CHECK(stock.out.find("Zoë notes.txt: OK") != std::string::npos);
+}
