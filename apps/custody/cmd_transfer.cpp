@@ -5,6 +5,8 @@
 #include "crypto/digest.h"
 #include "exit_codes.h"
 #include "signing.h"
+#include "build_info.h"
+#include "io/file_system.h"
 #include "tool_info.h"
 #include "verify/report.h"
 #include "verify/verifier.h"
@@ -19,6 +21,7 @@ struct HandoverOptions {
   std::string to;      // transfer
   std::string reason;  // transfer
   std::string note;    // receive
+  std::vector<std::string> trusted;  // the sealer must be, or chain to, one of these
 };
 
 // The last line of a custody log (without its newline).
@@ -38,7 +41,16 @@ Status RunHandover(const HandoverOptions& o, const std::string& action, Context&
   auto identity = LoadSigningIdentity(ctx.fs, o.key, o.cert);
   if (!identity) return identity.error();
   // Nobody signs for evidence that does not verify.
-  auto report = verify::Verify(o.bundle, {});
+  verify::VerifyOptions options;
+  options.cancel = ctx.cancel;
+  for (const std::string& path : o.trusted) {
+    auto pem = io::ReadSmallFile(ctx.fs, path, 1 << 20);
+    if (!pem) return Error(ErrorCode::kInvalidArgument, "--trusted-cert " + path + ": " + pem.error().message());
+    auto certs = crypto::LoadCertificates(*pem, path);
+    if (!certs) return Error(ErrorCode::kInvalidArgument, "--trusted-cert: " + certs.error().message());
+    for (auto& c : *certs) options.trusted.push_back(std::move(c));
+  }
+  auto report = verify::Verify(o.bundle, options);
   if (!report) {
     if (report.error().code() == ErrorCode::kNotFound) return Error(ErrorCode::kInvalidArgument, report.error().message());
     return report.error();
@@ -63,7 +75,7 @@ Status RunHandover(const HandoverOptions& o, const std::string& action, Context&
     CUSTODY_RETURN_IF_ERROR(bundle::CheckHeaderValue("--note", o.note));
     event.details = {{"note", o.note}};
   }
-  event.tool = "custody " + std::string(CurrentToolInfo().version);
+  event.tool = "custody " + std::string(kCustodyVersion);
   auto line = bundle::SignCustodyEvent(event, *identity);
   if (!line) return line.error();
   if (ctx.cancel != nullptr && ctx.cancel->load()) return Error(ErrorCode::kCancelled, "interrupted: the bundle is unchanged");
@@ -82,6 +94,7 @@ void AddTransferCommands(CLI::App& app, Context& ctx) {
   transfer->add_option("--reason", t->reason, "Why it is handed over")->required();
   transfer->add_option("--key", t->key, "The holder's signing key")->required();
   transfer->add_option("--cert", t->cert, "The holder's certificate")->required();
+  transfer->add_option("--trusted-cert", t->trusted, "Also require the sealer to be, or chain to, this certificate");
   transfer->footer("The bundle is verified first; sealed bytes are never changed, only the custody log grows.");
   transfer->callback([t, &ctx] { ctx.status = RunHandover(*t, "transferred", ctx); });
 
@@ -91,6 +104,7 @@ void AddTransferCommands(CLI::App& app, Context& ctx) {
   receive->add_option("--key", r->key, "The recipient's signing key")->required();
   receive->add_option("--cert", r->cert, "The recipient's certificate")->required();
   receive->add_option("--note", r->note, "A note, e.g. where the bundle is stored");
+  receive->add_option("--trusted-cert", r->trusted, "Also require the sealer to be, or chain to, this certificate");
   receive->footer("The bundle is verified first; sealed bytes are never changed, only the custody log grows.");
   receive->callback([r, &ctx] { ctx.status = RunHandover(*r, "received", ctx); });
 }

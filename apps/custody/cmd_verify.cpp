@@ -18,6 +18,7 @@ struct VerifyCommandOptions {
 Status RunVerify(const VerifyCommandOptions& o, Context& ctx) {
   verify::VerifyOptions options;
   options.bag_only = o.bag_only;
+  options.cancel = ctx.cancel;
   for (const std::string& path : o.trusted) {
     auto pem = io::ReadSmallFile(ctx.fs, path, 1 << 20);
     if (!pem) return Error(ErrorCode::kInvalidArgument, "--trusted-cert " + path + ": " + pem.error().message());

@@ -23,7 +23,13 @@ bundle::ToolInfo CurrentToolInfo() {
   bundle::ToolInfo info;
   info.version = kCustodyVersion;
   info.git_commit = kCustodyGitCommit;
+#if defined(__clang__)
+  info.compiler = std::string("Clang ") + __clang_version__;
+#elif defined(__GNUC__)
   info.compiler = std::string("GCC ") + __VERSION__;
+#else
+  info.compiler = "unknown";
+#endif
   info.binary_sha256 = "unknown";
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);

@@ -60,17 +60,30 @@ class TagCollector final : public bundle::BagVisitor {
     return true;
   }
   Status OnData(std::span<const std::uint8_t> chunk) override {
-    if (buffer_.size() + chunk.size() > kMaxTagFile) return Error(ErrorCode::kIntegrity, "tag file grew past its size");
+    if (cancel_ != nullptr && cancel_->load()) return Error(ErrorCode::kCancelled, "interrupted");
+    if (overrun_) return Status::Ok();
+    if (buffer_.size() + chunk.size() > kMaxTagFile) {
+      overrun_ = true;  // more data than the header declared: never buffer without bound
+      Add(report_, Severity::kError, "tag-file-too-large", current_,
+          "'" + current_ + "' holds more data than its entry declares; it was not read");
+      return Status::Ok();
+    }
     buffer_.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
     return Status::Ok();
   }
-  void OnFileEnd() override { bag_.tag_files[current_] = std::move(buffer_); }
+  void OnFileEnd() override {
+    if (!overrun_) bag_.tag_files[current_] = std::move(buffer_);
+    overrun_ = false;
+  }
+  void SetCancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
 
  private:
   BagContents& bag_;
   VerifyReport& report_;
   std::string current_;
   std::string buffer_;
+  bool overrun_ = false;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // Pass 2: hash every payload file with every algorithm a manifest uses.
@@ -87,9 +100,11 @@ class PayloadHasher final : public bundle::BagVisitor {
     return true;
   }
   Status OnData(std::span<const std::uint8_t> chunk) override {
+    if (cancel_ != nullptr && cancel_->load()) return Error(ErrorCode::kCancelled, "interrupted");
     for (auto& h : hashers_) h.Update(chunk);
     return Status::Ok();
   }
+  void SetCancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
   void OnFileEnd() override {
     auto& digests = bag_.payload_digests[current_];
     for (size_t i = 0; i < algorithms_.size(); ++i) digests[algorithms_[i]] = hashers_[i].FinishHex();
@@ -100,6 +115,7 @@ class PayloadHasher final : public bundle::BagVisitor {
   std::vector<crypto::DigestAlgorithm> algorithms_;
   std::vector<crypto::Hasher> hashers_;
   std::string current_;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 const std::string* Tag(const BagContents& bag, std::string_view name) {
@@ -231,7 +247,10 @@ void CheckBundle(const BagContents& bag, const VerifyOptions& options, VerifyRep
       listed.insert(path);
       const std::string* contents = Tag(bag, path);
       if (contents == nullptr) {
-        if (!r.Has("bundle-file-missing")) {
+        bool reported = std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) {
+          return f.kind == "bundle-file-missing" && f.path == path;
+        });
+        if (!reported) {
           Add(r, Severity::kError, "statement-digest-mismatch", path, "statement.txt lists '" + path + "', which is absent");
         }
         continue;
@@ -267,6 +286,7 @@ void CheckBundle(const BagContents& bag, const VerifyOptions& options, VerifyRep
   // The signature, the certificate beside it, and trust.
   crypto::X509Ptr signer;
   std::vector<crypto::X509Ptr> embedded;
+  bool signature_valid = false;
   if (const std::string* p7s = Tag(bag, kSignature)) {
     auto check = crypto::CmsVerifyDetached(*p7s, *statement_text);
     if (!check) {
@@ -276,6 +296,7 @@ void CheckBundle(const BagContents& bag, const VerifyOptions& options, VerifyRep
         Add(r, Severity::kError, "signature-invalid", std::string(kSignature),
             "the signature over statement.txt does not verify: " + check->problem);
       }
+      signature_valid = check->signature_valid;
       signer = std::move(check->signer);
       embedded = std::move(check->embedded);
     }
@@ -322,7 +343,7 @@ void CheckBundle(const BagContents& bag, const VerifyOptions& options, VerifyRep
       std::string message;
       for (const auto& reason : untrusted_reasons) message += (message.empty() ? "" : "; ") + reason;
       Add(r, Severity::kError, "signer-untrusted", std::string(kSignature), message);
-    } else if (options.trusted.empty()) {
+    } else if (options.trusted.empty() && signature_valid) {
       Add(r, Severity::kWarning, "signer-unanchored", std::string(kSignature),
           "signed by " + r.signer_subject + " (certificate sha256 " + r.signer_cert_sha256 +
               "); not checked against a trusted certificate: pass --trusted-cert");
@@ -352,6 +373,7 @@ Result<VerifyReport> Verify(const std::filesystem::path& target, const VerifyOpt
   const bool is_tar = !S_ISDIR(st.st_mode);
   BagContents bag;
   TagCollector collector(bag, report);
+  collector.SetCancel(options.cancel);
   auto summary = is_tar ? bundle::ScanTar(target, collector) : bundle::ScanFolder(target, collector);
   if (!summary) return summary.error();
   report.top_folder = summary->top;
@@ -365,6 +387,7 @@ Result<VerifyReport> Verify(const std::filesystem::path& target, const VerifyOpt
     algorithms.push_back(crypto::DigestAlgorithm::kSha256);
   }
   PayloadHasher hasher(bag, algorithms);
+  hasher.SetCancel(options.cancel);
   auto second = is_tar ? bundle::ScanTar(target, hasher) : bundle::ScanFolder(target, hasher);
   if (!second) return second.error();
   if (!second->readable) {

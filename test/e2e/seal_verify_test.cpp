@@ -1,6 +1,10 @@
 // End to end through the CLI: keygen -> seal -> verify, and what counsel runs with stock tools.
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <sstream>
+
+#include "commands.h"
 
 #include "support/test_support.h"
 
@@ -67,4 +71,18 @@ TEST_CASE("long and non-ASCII payload names survive seal, verify and the stock t
   INFO(stock.out);
   CHECK(stock.code == 0);
   CHECK(stock.out.find("Zoë notes.txt: OK") != std::string::npos);
+}
+
+TEST_CASE("an interrupted verify stops with exit 130 and no verdict", "[e2e][verify]") {
+  TempDir tmp;
+  Keys keys = MakeKeys(tmp.path(), "examiner");
+  auto bundle = tmp / "bundle.tar";
+  SealOrFail(MakeEvidenceFolder(tmp.path()), bundle, keys);
+  std::atomic<bool> interrupted{true};  // as if SIGINT arrived before the first byte was hashed
+  std::ostringstream out, err;
+  std::vector<const char*> argv{"custody", "verify", bundle.c_str()};
+  int code = custody::cli::Main(out, err, static_cast<int>(argv.size()), argv.data(), &interrupted);
+  CHECK(code == 130);
+  CHECK(out.str().find("VERIFIED") == std::string::npos);
+  CHECK(err.str().find("interrupted") != std::string::npos);
 }

@@ -89,3 +89,19 @@ TEST_CASE("transfer needs a recipient and a reason, and a key that matches its c
   CHECK(mismatch.code == 1);
   CHECK(mismatch.err.find("does not match") != std::string::npos);
 }
+
+TEST_CASE("transfer with --trusted-cert refuses a bundle sealed by someone else", "[transfer][trust]") {
+  TempDir tmp;
+  Keys examiner = MakeKeys(tmp.path(), "examiner");
+  Keys impostor = MakeKeys(tmp.path(), "impostor");
+  auto bundle = tmp / "b.tar";
+  SealOrFail(MakeEvidenceFolder(tmp.path()), bundle, impostor);
+  const std::string before = ReadFile(bundle);
+  CliResult t = RunCli({"transfer", bundle.string(), "--to", "X", "--reason", "Y", "--key", examiner.key.string(),
+                        "--cert", examiner.cert.string(), "--trusted-cert", examiner.cert.string()});
+  CHECK(t.code == 3);
+  CHECK(t.err.find("signer-untrusted") != std::string::npos);
+  CHECK(ReadFile(bundle) == before);
+  CHECK(RunCli({"transfer", bundle.string(), "--to", "X", "--reason", "Y", "--key", examiner.key.string(), "--cert",
+                examiner.cert.string(), "--trusted-cert", impostor.cert.string()}).code == 0);
+}
