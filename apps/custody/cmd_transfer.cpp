@@ -43,13 +43,9 @@ Status RunHandover(const HandoverOptions& o, const std::string& action, Context&
   // Nobody signs for evidence that does not verify.
   verify::VerifyOptions options;
   options.cancel = ctx.cancel;
-  for (const std::string& path : o.trusted) {
-    auto pem = io::ReadSmallFile(ctx.fs, path, 1 << 20);
-    if (!pem) return Error(ErrorCode::kInvalidArgument, "--trusted-cert " + path + ": " + pem.error().message());
-    auto certs = crypto::LoadCertificates(*pem, path);
-    if (!certs) return Error(ErrorCode::kInvalidArgument, "--trusted-cert: " + certs.error().message());
-    for (auto& c : *certs) options.trusted.push_back(std::move(c));
-  }
+  auto trusted = LoadTrustedCertificates(ctx.fs, o.trusted);
+  if (!trusted) return trusted.error();
+  options.trusted = std::move(*trusted);
   auto report = verify::Verify(o.bundle, options);
   if (!report) {
     if (report.error().code() == ErrorCode::kNotFound) return Error(ErrorCode::kInvalidArgument, report.error().message());

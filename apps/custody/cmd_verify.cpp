@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "signing.h"
 #include "crypto/keys.h"
 #include "exit_codes.h"
 #include "io/file_system.h"
@@ -19,13 +20,9 @@ Status RunVerify(const VerifyCommandOptions& o, Context& ctx) {
   verify::VerifyOptions options;
   options.bag_only = o.bag_only;
   options.cancel = ctx.cancel;
-  for (const std::string& path : o.trusted) {
-    auto pem = io::ReadSmallFile(ctx.fs, path, 1 << 20);
-    if (!pem) return Error(ErrorCode::kInvalidArgument, "--trusted-cert " + path + ": " + pem.error().message());
-    auto certs = crypto::LoadCertificates(*pem, path);
-    if (!certs) return Error(ErrorCode::kInvalidArgument, "--trusted-cert: " + certs.error().message());
-    for (auto& c : *certs) options.trusted.push_back(std::move(c));
-  }
+  auto trusted = LoadTrustedCertificates(ctx.fs, o.trusted);
+  if (!trusted) return trusted.error();
+  options.trusted = std::move(*trusted);
   if (o.bag_only && !options.trusted.empty()) {
     return Error(ErrorCode::kInvalidArgument, "--bag-only checks no signature; it cannot take --trusted-cert");
   }

@@ -29,4 +29,17 @@ Result<crypto::SigningIdentity> LoadSigningIdentity(io::FileSystem& fs, const st
   return id;
 }
 
+Result<std::vector<crypto::X509Ptr>> LoadTrustedCertificates(io::FileSystem& fs,
+                                                             const std::vector<std::string>& paths) {
+  std::vector<crypto::X509Ptr> out;
+  for (const std::string& path : paths) {
+    auto pem = io::ReadSmallFile(fs, path, 1 << 20);
+    if (!pem) return Error(ErrorCode::kInvalidArgument, "--trusted-cert " + path + ": " + pem.error().message());
+    auto certs = crypto::LoadCertificates(*pem, path);
+    if (!certs) return Error(ErrorCode::kInvalidArgument, "--trusted-cert: " + certs.error().message());
+    for (auto& c : *certs) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace custody::cli
