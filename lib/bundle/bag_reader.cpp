@@ -27,17 +27,17 @@ struct ArchiveFree {
 
 // Splits "top/a/b" into components. Returns a problem message for unsafe forms, else "".
 std::string CheckArchivePath(const std::string& raw, std::vector<std::string>& parts) {
-  if (raw.empty()) return "empty path";
-  if (raw[0] == '/') return "absolute path";
+  if (raw.empty()) return "an empty path";
+  if (raw[0] == '/') return "an absolute path";
   std::string path = raw;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   size_t start = 0;
   for (;;) {
     size_t slash = path.find('/', start);
     std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (part.empty()) return "empty path component";
-    if (part == "..") return "'..' component";
-    if (part == ".") return "'.' component";
+    if (part.empty()) return "an empty path component";
+    if (part == "..") return "a '..' component";
+    if (part == ".") return "a '.' component";
     parts.push_back(part);
     if (slash == std::string::npos) break;
     start = slash + 1;
@@ -75,7 +75,7 @@ Result<ScanSummary> ScanTar(const std::filesystem::path& tar, BagVisitor& visito
     return summary;
   }
   std::set<std::string> seen;
-  std::vector<std::uint8_t> buf;
+  bool rooted_at_dot = false;
   for (;;) {
     struct archive_entry* entry = nullptr;
     int rc = archive_read_next_header(a.get(), &entry);
@@ -92,10 +92,26 @@ Result<ScanSummary> ScanTar(const std::filesystem::path& tar, BagVisitor& visito
     std::string raw = name ? name : "";
     summary.last_path = raw;
     summary.last_header_offset = header_offset;
+    // `tar -C bag -cf x.tar .` roots the bag at "./": the archive's root is then the bag's base
+    // folder, and one leading "./" is dropped from every name.
+    if (summary.entries == 1 && (raw == "./" || raw == ".")) {
+      rooted_at_dot = true;
+      summary.top = ".";
+      continue;
+    }
+    std::string name_in_bag = raw;
+    if (rooted_at_dot) {
+      if (name_in_bag.rfind("./", 0) != 0) {
+        visitor.OnProblem({"multiple-top-folders", raw, "archive entry '" + raw + "' is outside the bag rooted at './'"});
+        continue;
+      }
+      name_in_bag = "./" + name_in_bag.substr(2);  // a top folder named "." for the checks below
+    }
     std::vector<std::string> parts;
-    std::string why = CheckArchivePath(raw, parts);
+    std::string why = CheckArchivePath(rooted_at_dot ? name_in_bag.substr(2) : name_in_bag, parts);
+    if (rooted_at_dot && why.empty()) parts.insert(parts.begin(), ".");
     if (!why.empty()) {
-      visitor.OnProblem({"unsafe-path", raw, "archive entry '" + raw + "' has an " + why + "; it was not read"});
+      visitor.OnProblem({"unsafe-path", raw, "archive entry '" + raw + "' has " + why + "; it was not read"});
       continue;
     }
     if (summary.top.empty()) summary.top = parts[0];

@@ -31,6 +31,7 @@ namespace {
 
 using bundle::EntryProblem;
 constexpr std::uint64_t kMaxTagFile = 64ull << 20;
+constexpr std::uint64_t kMaxTagTotal = 256ull << 20;  // all tag files together: memory stays bounded
 
 void Add(VerifyReport& r, Severity s, std::string kind, std::string path, std::string message) {
   r.findings.push_back({s, std::move(kind), std::move(path), std::move(message)});
@@ -54,6 +55,12 @@ class TagCollector final : public bundle::BagVisitor {
           "'" + path + "' is " + std::to_string(size) + " bytes; tag files over 64 MiB are not read");
       return false;
     }
+    if (total_ + size > kMaxTagTotal) {
+      Add(report_, Severity::kError, "tag-file-too-large", path,
+          "'" + path + "' was not read: the tag files outside data/ exceed 256 MiB together");
+      return false;
+    }
+    total_ += size;
     current_ = path;
     buffer_.clear();
     buffer_.reserve(static_cast<size_t>(size));
@@ -83,6 +90,7 @@ class TagCollector final : public bundle::BagVisitor {
   std::string current_;
   std::string buffer_;
   bool overrun_ = false;
+  std::uint64_t total_ = 0;
   const std::atomic<bool>* cancel_ = nullptr;
 };
 

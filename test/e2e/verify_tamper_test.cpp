@@ -349,3 +349,19 @@ TEST_CASE("verify of a path that does not exist is a usage error", "[verify]") {
   CHECK(r.code == 2);
   CHECK(r.err.find("/nonexistent/bundle.tar") != std::string::npos);
 }
+
+TEST_CASE("a bag tarred from inside its folder ('./' names) verifies; escapes from it do not", "[verify][hostile]") {
+  Fixture f;
+  auto top = Extract(f.bundle, f.tmp / "x");
+  auto dot_tar = f.tmp / "dot.tar";
+  REQUIRE(RunShell("tar -C '" + top.string() + "' -cf '" + dot_tar.string() + "' .").code == 0);
+  CHECK(VerifyJson(dot_tar, {"--bag-only"}).code == 0);
+  auto entries = ReadTar(dot_tar);
+  REQUIRE(entries.front().path == "./");
+  entries.push_back(FileEntry("./../escaped.txt", "x"));
+  entries.push_back(FileEntry("elsewhere.txt", "x"));
+  WriteTar(dot_tar, entries);
+  Outcome o = VerifyJson(dot_tar, {"--bag-only"});
+  CHECK(o.code == 3);
+  CHECK(o.errors == Kinds{"unsafe-path", "multiple-top-folders"});
+}
