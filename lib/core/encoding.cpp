@@ -70,6 +70,8 @@ std::optional<std::vector<std::uint8_t>> Base64Decode(std::string_view s) {
       if (v[k] < 0) return std::nullopt;
     }
     std::uint32_t x = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    // Bits under the padding must be zero, so every byte string has exactly one encoding.
+    if ((pad == 1 && (x & 0xff) != 0) || (pad == 2 && (x & 0xffff) != 0)) return std::nullopt;
     out.push_back(static_cast<std::uint8_t>(x >> 16));
     if (pad < 2) out.push_back(static_cast<std::uint8_t>((x >> 8) & 0xff));
     if (pad < 1) out.push_back(static_cast<std::uint8_t>(x & 0xff));

@@ -12,7 +12,8 @@ namespace custody {
 
 std::string ToHex(std::span<const std::uint8_t> bytes);
 std::string Base64Encode(std::span<const std::uint8_t> bytes);
-// Strict: rejects characters outside the alphabet, missing padding and whitespace.
+// Strict: rejects characters outside the alphabet, missing padding, whitespace and non-zero bits
+// under the padding (so each byte string has exactly one accepted encoding).
 std::optional<std::vector<std::uint8_t>> Base64Decode(std::string_view text);
 bool IsLowerHex(std::string_view text, size_t length);
 // True when the text is valid UTF-8 (no overlongs, no surrogates).

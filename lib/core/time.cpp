@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace custody {
 
@@ -105,13 +106,22 @@ Result<UtcSeconds> ParseRfc3339(std::string_view s) {
 Result<UtcSeconds> SealTime(const Clock& clock) {
   const char* env = std::getenv("SOURCE_DATE_EPOCH");
   if (env == nullptr || *env == '\0') return clock.Now();
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(env, &end, 10);
-  if (errno != 0 || *end != '\0' || v < 0 || v > 253402300799LL) {
+  // Digits only: strtoll would also take leading spaces and a sign ("+12", " 12").
+  constexpr long long kMax = 253402300799LL;  // 9999-12-31T23:59:59Z
+  long long v = 0;
+  bool ok = true;
+  for (const char* p = env; *p != '\0' && ok; ++p) {
+    if (*p < '0' || *p > '9') {
+      ok = false;
+    } else {
+      v = v * 10 + (*p - '0');
+      ok = v <= kMax;
+    }
+  }
+  if (!ok) {
     return Error(ErrorCode::kInvalidArgument,
-                 "SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01T00:00:00Z, got '" +
-                     std::string(env) + "'");
+                 "SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01T00:00:00Z (0 to " + std::to_string(kMax) +
+                     "), got '" + std::string(env) + "'");
   }
   return UtcSeconds{std::chrono::seconds{v}};
 }

@@ -2,6 +2,8 @@
 
 #include <openssl/err.h>
 
+#include <limits>
+
 namespace custody::crypto {
 
 namespace {
@@ -9,10 +11,18 @@ Error CryptoError(std::string what) {
   std::string detail = TakeOpenSslErrors();
   return Error(ErrorCode::kCrypto, detail.empty() ? what : what + ": " + detail);
 }
+// A read-only memory BIO over bytes; null only when OpenSSL cannot take that many. An empty view
+// may have no data pointer, which BIO_new_mem_buf refuses, so it reads from a static empty buffer.
+BioPtr MemoryBio(std::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return nullptr;
+  static const char kEmpty[1] = {};
+  return BioPtr(BIO_new_mem_buf(bytes.empty() ? kEmpty : bytes.data(), static_cast<int>(bytes.size())));
+}
 }  // namespace
 
 Result<std::string> CmsSignDetached(std::string_view content, const SigningIdentity& signer) {
-  BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+  BioPtr in = MemoryBio(content);
+  if (!in) return CryptoError("CMS sign: content too large");
   X509StackPtr extra(sk_X509_new_null());
   for (size_t i = 1; i < signer.chain.size(); ++i) sk_X509_push(extra.get(), signer.chain[i].get());
   const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
@@ -50,7 +60,8 @@ Result<CmsCheck> CmsVerifyDetached(std::string_view der, std::string_view conten
     check.problem = "expected exactly one signer";
     return check;
   }
-  BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+  BioPtr in = MemoryBio(content);
+  if (!in) return CryptoError("CMS verify: content too large");
   // Cryptographic check only; trust in the signer is decided separately.
   int ok = CMS_verify(cms.get(), nullptr, nullptr, in.get(), nullptr,
                       CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY | CMS_DETACHED);

@@ -1,5 +1,6 @@
 #include "crypto/keys.h"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -10,6 +11,8 @@
 #include "crypto/digest.h"
 
 namespace custody::crypto {
+
+static_assert(kMaxPassphraseBytes == PEM_BUFSIZE, "the PEM password callback's buffer size");
 
 namespace {
 Error CryptoError(std::string what) {
@@ -72,11 +75,17 @@ Result<X509NamePtr> ParseSubject(std::string_view subject) {
     std::string key = trim(part.substr(0, eq));
     std::string value = trim(part.substr(eq + 1));
     if (!IsValidUtf8(value)) return Error(ErrorCode::kInvalidArgument, "subject value is not UTF-8");
-    if (X509_NAME_add_entry_by_txt(name.get(), key.c_str(), MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0) != 1) {
+    if (OBJ_txt2nid(key.c_str()) == NID_undef) {
       TakeOpenSslErrors();
       return Error(ErrorCode::kInvalidArgument, "subject '" + std::string(subject) + "': unknown attribute '" + key +
                                                     "' (use CN, O, OU, C, ST, L, emailAddress)");
+    }
+    if (X509_NAME_add_entry_by_txt(name.get(), key.c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0) != 1) {
+      // A known attribute with a value X.520 does not allow: a CN over 64 characters, C=USA, ...
+      std::string detail = TakeOpenSslErrors();
+      return Error(ErrorCode::kInvalidArgument, "subject '" + std::string(subject) + "': invalid value for " + key +
+                                                    (detail.empty() ? "" : " (" + detail + ")"));
     }
   }
   return name;
@@ -122,6 +131,11 @@ Result<X509Ptr> MakeSelfSignedCertificate(EVP_PKEY* key, std::string_view subjec
 }
 
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key, const std::optional<std::string>& passphrase) {
+  if (passphrase && (passphrase->empty() || passphrase->size() > kMaxPassphraseBytes)) {
+    // LoadPrivateKey could never decrypt such a key: OpenSSL hands the callback PEM_BUFSIZE bytes.
+    return Error(ErrorCode::kInvalidArgument, "the key passphrase must be 1 to " + std::to_string(kMaxPassphraseBytes) +
+                                                  " bytes long");
+  }
   BioPtr bio(BIO_new(BIO_s_mem()));
   int ok;
   if (passphrase) {
@@ -144,6 +158,7 @@ namespace {
 struct PassphraseContext {
   const std::optional<std::string>* passphrase;
   bool asked = false;
+  bool too_long = false;
 };
 
 int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
@@ -151,7 +166,10 @@ int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
   ctx->asked = true;
   if (!*ctx->passphrase) return -1;  // never prompt on the terminal
   const std::string& p = **ctx->passphrase;
-  if (static_cast<int>(p.size()) > size) return -1;
+  if (size < 0 || p.size() > static_cast<size_t>(size)) {
+    ctx->too_long = true;
+    return -1;
+  }
   std::memcpy(buf, p.data(), p.size());
   return static_cast<int>(p.size());
 }
@@ -168,6 +186,10 @@ Result<EvpPkeyPtr> LoadPrivateKey(std::string_view pem, std::string_view what,
       return Error(ErrorCode::kCrypto, "key " + std::string(what) +
                                            " is encrypted: put its passphrase in the CUSTODY_KEY_PASSPHRASE "
                                            "environment variable");
+    }
+    if (ctx.too_long) {
+      return Error(ErrorCode::kCrypto, "key " + std::string(what) + " could not be decrypted: the passphrase is longer "
+                                           "than OpenSSL accepts (" + std::to_string(kMaxPassphraseBytes) + " bytes)");
     }
     if (ctx.asked) {
       return Error(ErrorCode::kCrypto, "key " + std::string(what) + " could not be decrypted: wrong passphrase?");
@@ -195,7 +217,15 @@ Result<std::vector<X509Ptr>> LoadCertificates(std::string_view pem, std::string_
     if (cert == nullptr) break;
     out.emplace_back(cert);
   }
-  TakeOpenSslErrors();  // the loop ends on a "no start line" error
+  // The loop ends on "no start line" when the text holds no further certificate. Any other
+  // error is a damaged certificate block, which must not shorten the chain silently.
+  unsigned long last = ERR_peek_last_error();
+  bool clean_end = last == 0 || (ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE);
+  std::string detail = TakeOpenSslErrors();
+  if (!clean_end) {
+    return Error(ErrorCode::kCrypto, "certificate " + std::string(what) + ": certificate " +
+                                         std::to_string(out.size() + 1) + " is damaged (" + detail + ")");
+  }
   if (out.empty()) {
     return Error(ErrorCode::kCrypto, "certificate " + std::string(what) + " holds no PEM certificate");
   }

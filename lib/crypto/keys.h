@@ -21,19 +21,26 @@ Result<EvpPkeyPtr> GenerateKey(KeyType type);
 
 // A self-signed X.509 v3 certificate for signing evidence: keyUsage digitalSignature and
 // nonRepudiation, CA:FALSE, valid from not_before for `days` days.
-// subject is "CN=...,O=..."; a comma inside a value is written "\,".
+// subject is "CN=...,O=..."; a comma inside a value is written "\,". An unknown attribute or a
+// value the attribute does not allow (a CN over 64 characters, a C that is not two letters) is
+// kInvalidArgument naming the attribute.
 Result<X509Ptr> MakeSelfSignedCertificate(EVP_PKEY* key, std::string_view subject, UtcSeconds not_before,
                                           int days);
 Result<X509NamePtr> ParseSubject(std::string_view subject);
 
-// PKCS#8 PEM; encrypted with AES-256-CBC when a passphrase is given.
+// The longest passphrase OpenSSL passes to a PEM password callback (PEM_BUFSIZE).
+inline constexpr size_t kMaxPassphraseBytes = 1024;
+
+// PKCS#8 PEM; encrypted with AES-256-CBC when a passphrase is given. A passphrase that is empty or
+// longer than kMaxPassphraseBytes is refused (kInvalidArgument): the key could never be loaded.
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key, const std::optional<std::string>& passphrase);
 Result<std::string> CertificateToPem(X509* cert);
 
 // Never prompts: an encrypted key without a passphrase is an error that says so.
 Result<EvpPkeyPtr> LoadPrivateKey(std::string_view pem, std::string_view what,
                                   const std::optional<std::string>& passphrase);
-// Every certificate in a PEM file, in order (the signer first, then its chain).
+// Every certificate in a PEM file, in order (the signer first, then its chain). Text outside the
+// PEM blocks is ignored; a damaged certificate block is an error, never a shorter chain.
 Result<std::vector<X509Ptr>> LoadCertificates(std::string_view pem, std::string_view what);
 
 Status CheckKeyMatchesCertificate(EVP_PKEY* key, X509* cert);

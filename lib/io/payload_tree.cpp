@@ -64,6 +64,10 @@ Result<std::vector<TreeEntry>> ListPayloadTree(const std::filesystem::path& root
     if (errno == ENOENT) return Error(ErrorCode::kInvalidArgument, "folder " + root.string() + " does not exist");
     return ErrnoError("stat " + root.string(), errno);
   }
+  if (S_ISLNK(st.st_mode)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "folder " + root.string() + " is a symbolic link; links are never followed: give the real folder");
+  }
   if (!S_ISDIR(st.st_mode)) return Error(ErrorCode::kInvalidArgument, root.string() + " is not a folder");
   std::vector<TreeEntry> out;
   CUSTODY_RETURN_IF_ERROR(Walk(root, "", out));

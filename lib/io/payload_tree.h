@@ -18,7 +18,8 @@ struct TreeEntry {
   std::uint64_t size = 0;
 };
 
-// Entries sorted bytewise by relative path, so every folder precedes its contents.
+// Entries sorted bytewise by relative path, so every folder precedes its contents. The root must
+// be a real folder: a symbolic link to one is refused like any other link.
 Result<std::vector<TreeEntry>> ListPayloadTree(const std::filesystem::path& root);
 
 // Why a name cannot be sealed as is, or empty when it can.

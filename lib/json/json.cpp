@@ -12,6 +12,27 @@
 
 namespace custody::json {
 
+namespace {
+
+// RapidJSON decodes a lone low-surrogate escape ("\udc00") to the bytes of the surrogate, which
+// are not UTF-8; kParseValidateEncodingFlag checks only the raw input. Checks every decoded string.
+bool AllStringsValidUtf8(const rapidjson::Value& v) {
+  if (v.IsString()) return IsValidUtf8({v.GetString(), v.GetStringLength()});
+  if (v.IsArray()) {
+    for (const auto& item : v.GetArray()) {
+      if (!AllStringsValidUtf8(item)) return false;
+    }
+  }
+  if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      if (!AllStringsValidUtf8(m.name) || !AllStringsValidUtf8(m.value)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<rapidjson::Document> Parse(std::string_view text, std::string_view what) {
   if (!IsValidUtf8(text)) {
     return Error(ErrorCode::kParse, std::string(what) + ": not valid UTF-8");
@@ -23,6 +44,9 @@ Result<rapidjson::Document> Parse(std::string_view text, std::string_view what) 
     return Error(ErrorCode::kParse, std::string(what) + ": invalid JSON at byte " +
                                         std::to_string(doc.GetErrorOffset()) + ": " +
                                         rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  if (!AllStringsValidUtf8(doc)) {
+    return Error(ErrorCode::kParse, std::string(what) + ": a string escape decodes to a lone surrogate (not UTF-8)");
   }
   return doc;
 }
@@ -50,7 +74,8 @@ std::u16string ToUtf16(std::string_view s) {
   return out;
 }
 
-void AppendString(std::string& out, std::string_view s) {
+Status AppendString(std::string& out, std::string_view s) {
+  if (!IsValidUtf8(s)) return Error(ErrorCode::kParse, "canonical JSON: a string is not valid UTF-8");
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
@@ -73,7 +98,11 @@ void AppendString(std::string& out, std::string_view s) {
     }
   }
   out.push_back('"');
+  return Status::Ok();
 }
+
+// RFC 8785 writes numbers as IEEE 754 doubles; beyond 2^53 an integer would not survive that.
+constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53) - 1;
 
 Status AppendCanonical(std::string& out, const rapidjson::Value& v) {
   switch (v.GetType()) {
@@ -81,16 +110,19 @@ Status AppendCanonical(std::string& out, const rapidjson::Value& v) {
     case rapidjson::kFalseType: out += "false"; return Status::Ok();
     case rapidjson::kTrueType: out += "true"; return Status::Ok();
     case rapidjson::kStringType:
-      AppendString(out, std::string_view(v.GetString(), v.GetStringLength()));
-      return Status::Ok();
+      return AppendString(out, std::string_view(v.GetString(), v.GetStringLength()));
     case rapidjson::kNumberType:
       if (v.IsInt64()) {
+        if (v.GetInt64() > kMaxSafeInteger || v.GetInt64() < -kMaxSafeInteger) {
+          return Error(ErrorCode::kParse, "canonical JSON: integer " + std::to_string(v.GetInt64()) +
+                                              " is outside +/-(2^53-1), which RFC 8785 cannot represent exactly");
+        }
         out += std::to_string(v.GetInt64());
         return Status::Ok();
       }
       if (v.IsUint64()) {
-        out += std::to_string(v.GetUint64());
-        return Status::Ok();
+        return Error(ErrorCode::kParse, "canonical JSON: integer " + std::to_string(v.GetUint64()) +
+                                            " is outside +/-(2^53-1), which RFC 8785 cannot represent exactly");
       }
       return Error(ErrorCode::kParse, "canonical JSON: floating-point numbers are not allowed");
     case rapidjson::kArrayType: {
@@ -121,7 +153,7 @@ Status AppendCanonical(std::string& out, const rapidjson::Value& v) {
       for (const auto& [key, m] : members) {
         if (!first) out.push_back(',');
         first = false;
-        AppendString(out, {m->name.GetString(), m->name.GetStringLength()});
+        CUSTODY_RETURN_IF_ERROR(AppendString(out, {m->name.GetString(), m->name.GetStringLength()}));
         out.push_back(':');
         CUSTODY_RETURN_IF_ERROR(AppendCanonical(out, m->value));
       }

@@ -11,11 +11,13 @@
 
 namespace custody::json {
 
-// Parses one JSON text. Rejects trailing content, NaN/Infinity and invalid UTF-8.
+// Parses one JSON text. Rejects trailing content, NaN/Infinity and invalid UTF-8, including
+// escapes that decode to a lone surrogate. Duplicate member names are kept (Canonical refuses them).
 Result<rapidjson::Document> Parse(std::string_view text, std::string_view what);
 
 // RFC 8785 canonical form: members sorted by UTF-16 code units, no insignificant whitespace,
-// minimal string escapes. Floating-point numbers are refused: we never sign one.
+// minimal string escapes. Refused (kParse): floating-point numbers (we never sign one), integers
+// beyond +/-(2^53-1) (RFC 8785 would round them), duplicate member names, strings that are not UTF-8.
 Result<std::string> Canonical(const rapidjson::Value& value);
 
 // Pretty, stable (insertion-order) serialization for documents people read.
