@@ -163,7 +163,7 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   auto src_abs = std::filesystem::weakly_canonical(r.source_dir, ec);
   auto out_abs = std::filesystem::weakly_canonical(r.out, ec);
   auto rel = out_abs.lexically_relative(src_abs);
-  if (!rel.empty() && rel.native().rfind("..", 0) != 0) {
+  if (!rel.empty() && *rel.begin() != "..") {  // compare whole components: "..bundle.tar" is inside
     return Error(ErrorCode::kInvalidArgument, "the output " + r.out.string() + " must be outside the folder being sealed");
   }
   const std::string oxum = std::to_string(result.payload_bytes) + "." + std::to_string(result.payload_files);

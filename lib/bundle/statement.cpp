@@ -83,6 +83,13 @@ Result<Statement> ParseStatement(std::string_view text) {
       return bad("line " + std::to_string(i + 1) + " is not '<sha256>  <path>'");
     }
     std::string path(line.substr(66));
+    // The statement is a `sha256sum -c` file run from the bag's folder: paths stay inside it.
+    bool unsafe = path.empty() || path[0] == '/' || path.find('\\') != std::string::npos ||
+                  ("/" + path + "/").find("/../") != std::string::npos ||
+                  ("/" + path + "/").find("/./") != std::string::npos ||
+                  path.find("//") != std::string::npos;
+    for (unsigned char c : path) unsafe = unsafe || c < 0x20 || c == 0x7f;
+    if (unsafe) return bad("line " + std::to_string(i + 1) + " names an unsafe path '" + path + "'");
     if (!s.files.empty() && !(s.files.back().first < path)) return bad("paths are not sorted and unique at '" + path + "'");
     s.files.emplace_back(path, std::string(line.substr(0, 64)));
   }

@@ -49,7 +49,13 @@ Status AtomicOutput::Commit() {
   CUSTODY_RETURN_IF_ERROR(file_->Close());
   CUSTODY_RETURN_IF_ERROR(fs_.Rename(temp_, target_, overwrite_));
   committed_ = true;
-  return fs_.SyncDirectory(target_.parent_path());
+  Status synced = fs_.SyncDirectory(target_.parent_path());
+  if (!synced) {
+    // The rename may not survive a crash: do not leave a file whose publication failed.
+    (void)fs_.Remove(target_);
+    return synced;
+  }
+  return Status::Ok();
 }
 
 Status WriteFileAtomically(FileSystem& fs, const std::filesystem::path& target, std::string_view bytes, mode_t mode,

@@ -30,6 +30,8 @@ class FaultyFileSystem final : public io::FileSystem {
     write_budget_ = bytes;
     write_errno_ = err;
   }
+  // SyncDirectory fails with errno `err` (EIO: a directory that cannot be made durable).
+  void FailSyncDirectory(int err = EIO) { sync_dir_errno_ = err; }
   // Runs after every successful Read of a file opened through this object.
   void OnRead(std::function<void(const std::filesystem::path&)> hook) { on_read_ = std::move(hook); }
 
@@ -62,9 +64,13 @@ class FaultyFileSystem final : public io::FileSystem {
     return base_.Remove(path);
   }
 
-  Status SyncDirectory(const std::filesystem::path& dir) override { return base_.SyncDirectory(dir); }
+  Status SyncDirectory(const std::filesystem::path& dir) override {
+    if (sync_dir_errno_ != 0) return io::ErrnoError("fsync directory " + dir.string(), sync_dir_errno_);
+    return base_.SyncDirectory(dir);
+  }
 
  private:
+  int sync_dir_errno_ = 0;
   static std::filesystem::path Key(const std::filesystem::path& path) { return path.lexically_normal(); }
 
   class Readable final : public io::ReadableFile {

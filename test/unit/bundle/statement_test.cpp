@@ -141,3 +141,18 @@ TEST_CASE("header values must be one trimmed line of UTF-8", "[bundle]") {
     CHECK(s.error().message().rfind("examiner ", 0) == 0);
   }
 }
+
+TEST_CASE("a statement naming a path outside the bag is refused", "[bundle][statement]") {
+  using custody::bundle::ParseStatement;
+  const std::string header =
+      "# custody-statement/1\n# bundle-id: x\n# case-id: c\n# examiner: e\n# sealed-at: 2026-01-01T00:00:00Z\n"
+      "# payload-oxum: 1.1\n# time-window: none\n# previous-statement-sha256: none\n";
+  const std::string digest(64, 'a');
+  auto path = GENERATE(as<std::string>{}, "/etc/passwd", "../outside.txt", "data/../../x", "a\\b", "./bagit.txt",
+                       "a//b", std::string("tab\there"));
+  CAPTURE(path);
+  auto parsed = ParseStatement(header + digest + "  " + path + "\n");
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error().message().find("unsafe path") != std::string::npos);
+  CHECK(ParseStatement(header + digest + "  metadata/collection.json\n"));
+}

@@ -157,6 +157,17 @@ TEST_CASE("a failed write removes the temporary file and leaves no target", "[io
   CHECK(Names(tmp.path()).empty());
 }
 
+TEST_CASE("a directory that cannot be synced after the rename leaves no target", "[io]") {
+  TempDir tmp;
+  test::FaultyFileSystem fs;
+  fs.FailSyncDirectory();
+  auto target = tmp / "bundle.tar";
+  Status s = io::WriteFileAtomically(fs, target, "sealed bytes", 0644, false);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message().find("fsync directory") != std::string::npos);
+  CHECK(Names(tmp.path()).empty());
+}
+
 TEST_CASE("ReadSmallFile reads whole files and refuses larger ones, links and missing files", "[io]") {
   TempDir tmp;
   WriteFile(tmp / "ten", "0123456789");
