@@ -9,10 +9,13 @@ Result<crypto::SigningIdentity> LoadSigningIdentity(io::FileSystem& fs, const st
                                                     const std::filesystem::path& cert_path) {
   constexpr size_t kMax = 1 << 20;
   auto key_pem = io::ReadSmallFile(fs, key_path, kMax);
-  if (!key_pem) return Error(ErrorCode::kCrypto, "read key " + key_path.string() + ": " + key_pem.error().message());
+  // A key or certificate file that is not there is a usage error (2); one that is there but
+  // unusable is a tool failure (1).
+  auto code = [](const Error& e) { return e.code() == ErrorCode::kNotFound ? ErrorCode::kInvalidArgument : ErrorCode::kCrypto; };
+  if (!key_pem) return Error(code(key_pem.error()), "read key " + key_path.string() + ": " + key_pem.error().message());
   auto cert_pem = io::ReadSmallFile(fs, cert_path, kMax);
   if (!cert_pem) {
-    return Error(ErrorCode::kCrypto, "read certificate " + cert_path.string() + ": " + cert_pem.error().message());
+    return Error(code(cert_pem.error()), "read certificate " + cert_path.string() + ": " + cert_pem.error().message());
   }
   auto key = crypto::LoadPrivateKey(*key_pem, key_path.string(), KeyPassphraseFromEnvironment());
   if (!key) return key.error();

@@ -146,6 +146,8 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   if (r.signer == nullptr) return Error(ErrorCode::kInternal, "seal: no signer");
   CUSTODY_RETURN_IF_ERROR(CheckHeaderValue("case id", r.case_id));
   CUSTODY_RETURN_IF_ERROR(CheckHeaderValue("examiner", r.examiner));
+  // A bundle must not claim a sealing time its own certificate was not valid at.
+  CUSTODY_RETURN_IF_ERROR(crypto::CheckValidAt(r.signer->certificate(), r.sealed_at));
   auto tree = io::ListPayloadTree(r.source_dir);
   if (!tree) return tree.error();
   SealResult result;

@@ -28,7 +28,7 @@ Result<std::string> CmsSignDetached(std::string_view content, const SigningIdent
   const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
   CmsPtr cms(CMS_sign(nullptr, nullptr, extra.get(), nullptr, flags));
   if (!cms) return CryptoError("CMS sign");
-  if (CMS_add1_signer(cms.get(), signer.certificate(), signer.key.get(), EVP_sha256(), CMS_BINARY) == nullptr) {
+  if (CMS_add1_signer(cms.get(), signer.certificate(), signer.key.get(), EVP_sha256(), CMS_BINARY | CMS_NOSMIMECAP) == nullptr) {
     return CryptoError("CMS add signer");
   }
   if (CMS_final(cms.get(), in.get(), nullptr, CMS_DETACHED | CMS_BINARY) != 1) return CryptoError("CMS final");

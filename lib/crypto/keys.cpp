@@ -240,6 +240,17 @@ Status CheckKeyMatchesCertificate(EVP_PKEY* key, X509* cert) {
   return Status::Ok();
 }
 
+Status CheckValidAt(X509* cert, UtcSeconds at) {
+  time_t t = static_cast<time_t>(at.time_since_epoch().count());
+  if (X509_cmp_time(X509_get0_notBefore(cert), &t) > 0) {
+    return Error(ErrorCode::kCrypto, "the certificate " + SubjectString(cert) + " is not valid yet at " + FormatRfc3339(at));
+  }
+  if (X509_cmp_time(X509_get0_notAfter(cert), &t) < 0) {
+    return Error(ErrorCode::kCrypto, "the certificate " + SubjectString(cert) + " had expired at " + FormatRfc3339(at));
+  }
+  return Status::Ok();
+}
+
 std::string SubjectString(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, (XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV & ~ASN1_STRFLGS_ESC_MSB));

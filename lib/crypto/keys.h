@@ -44,6 +44,8 @@ Result<EvpPkeyPtr> LoadPrivateKey(std::string_view pem, std::string_view what,
 Result<std::vector<X509Ptr>> LoadCertificates(std::string_view pem, std::string_view what);
 
 Status CheckKeyMatchesCertificate(EVP_PKEY* key, X509* cert);
+// Error (kCrypto) when `at` is outside the certificate's notBefore..notAfter.
+Status CheckValidAt(X509* cert, UtcSeconds at);
 
 // RFC 2253 one-line subject: "CN=Jane Examiner,O=Example Health".
 std::string SubjectString(X509* cert);

@@ -20,7 +20,7 @@ Result<std::unique_ptr<AtomicOutput>> AtomicOutput::Create(FileSystem& fs, std::
   }
   std::filesystem::path dir = target.parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
-    return Error(ErrorCode::kNotFound, "output folder " + dir.string() + " does not exist");
+    return Error(ErrorCode::kInvalidArgument, "output folder " + dir.string() + " does not exist");
   }
   for (int attempt = 0; attempt < 16; ++attempt) {
     std::uint8_t random[6];

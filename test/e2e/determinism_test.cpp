@@ -4,12 +4,25 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+
+#include "core/time.h"
 
 #include "support/test_support.h"
 
 using namespace custody::test;
 
 namespace {
+// A whole hour shortly after now: inside a fresh certificate's validity, the same for both seals.
+std::int64_t SealEpoch() {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  return (now.count() / 3600 + 1) * 3600;
+}
+std::string TarTime(std::int64_t epoch) {  // "YYYY-MM-DD HH:MM:SS" as tar --full-time prints it
+  std::string t = custody::FormatRfc3339(custody::UtcSeconds{std::chrono::seconds{epoch}});
+  return t.substr(0, 10) + " " + t.substr(11, 8);
+}
+
 std::string WithoutSignatureField(const std::string& line) {
   auto start = line.find("\"signature\":\"");
   REQUIRE(start != std::string::npos);
@@ -22,7 +35,8 @@ TEST_CASE("sealing the same folder twice gives the same bytes but for the signat
   TempDir tmp;
   Keys keys = MakeKeys(tmp.path(), "examiner");
   auto folder = MakeEvidenceFolder(tmp.path());
-  ::setenv("SOURCE_DATE_EPOCH", "1767225600", 1);  // 2026-01-01T00:00:00Z
+  const std::int64_t epoch = SealEpoch();
+  ::setenv("SOURCE_DATE_EPOCH", std::to_string(epoch).c_str(), 1);
   auto out = tmp / "bundle.tar";
   SealOrFail(folder, out, keys);
   std::filesystem::rename(out, tmp / "first.tar");
@@ -42,7 +56,8 @@ TEST_CASE("sealing the same folder twice gives the same bytes but for the signat
     }
     CHECK(a[i].contents == b[i].contents);
   }
-  CHECK(a.front().path == "IR-2026-014_20260101T000000Z/");
+  CHECK(a.front().path ==
+        "IR-2026-014_" + custody::FormatCompact(custody::UtcSeconds{std::chrono::seconds{epoch}}) + "/");
   // Byte for byte up to the signature entry.
   std::string bytes_a = ReadFile(tmp / "first.tar");
   std::string bytes_b = ReadFile(out);
@@ -58,7 +73,8 @@ TEST_CASE("entries are sorted, owned by 0/0 with fixed modes and one mtime", "[s
   auto folder = MakeEvidenceFolder(tmp.path());
   WriteFile(folder / "a-b.txt", "dash sorts before slash");
   WriteFile(folder / "a/z.txt", "nested");
-  ::setenv("SOURCE_DATE_EPOCH", "1767225600", 1);
+  const std::int64_t epoch = SealEpoch();
+  ::setenv("SOURCE_DATE_EPOCH", std::to_string(epoch).c_str(), 1);
   SealOrFail(folder, tmp / "b.tar", keys);
   ::unsetenv("SOURCE_DATE_EPOCH");
   CliResult listing = RunShell("tar --numeric-owner --full-time -tvf '" + (tmp / "b.tar").string() + "'");
@@ -69,7 +85,7 @@ TEST_CASE("entries are sorted, owned by 0/0 with fixed modes and one mtime", "[s
   std::string line;
   while (std::getline(in, line)) {
     CHECK(line.find(" 0/0 ") != std::string::npos);
-    CHECK(line.find("2026-01-01 00:00:00") != std::string::npos);
+    CHECK(line.find(TarTime(epoch)) != std::string::npos);
     CHECK((line.rfind("drwxr-xr-x", 0) == 0 || line.rfind("-rw-r--r--", 0) == 0));
     paths.push_back(line.substr(line.rfind(' ') + 1));
   }

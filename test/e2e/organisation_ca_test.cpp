@@ -59,14 +59,23 @@ TEST_CASE("a key issued by an organisation's CA seals, and verify trusts the CA 
   CHECK(stock.code == 0);
 }
 
-TEST_CASE("a signer certificate that had expired at sealing time is not trusted", "[verify][trust]") {
+TEST_CASE("seal refuses a sealing time outside its certificate's validity", "[seal][trust]") {
   TempDir tmp;
   Keys keys = MakeKeys(tmp.path(), "examiner");
-  ::setenv("SOURCE_DATE_EPOCH", "4102444800", 1);  // 2100-01-01: long after the certificate expires
-  SealOrFail(MakeEvidenceFolder(tmp.path()), tmp / "late.tar", keys);
+  std::string when;
+  SECTION("after it expired") {
+    ::setenv("SOURCE_DATE_EPOCH", "4102444800", 1);  // 2100-01-01
+    when = "had expired at 2100-01-01T00:00:00Z";
+  }
+  SECTION("before it was issued") {
+    ::setenv("SOURCE_DATE_EPOCH", "946684800", 1);  // 2000-01-01
+    when = "is not valid yet at 2000-01-01T00:00:00Z";
+  }
+  CliResult r = RunCli({"seal", MakeEvidenceFolder(tmp.path()).string(), "--out", (tmp / "b.tar").string(), "--key",
+                        keys.key.string(), "--cert", keys.cert.string(), "--case", "IR-1", "--examiner", "E"});
   ::unsetenv("SOURCE_DATE_EPOCH");
-  CliResult r = RunCli({"verify", (tmp / "late.tar").string(), "--trusted-cert", keys.cert.string()});
-  INFO(r.out);
-  CHECK(r.code == 3);
-  CHECK(r.out.find("expired") != std::string::npos);
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find(when) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(tmp / "b.tar"));
 }

@@ -68,7 +68,7 @@ struct Bench {
     r.case_id = "IR-2026-014";
     r.examiner = "Test Examiner";
     r.signer = &signer;
-    r.sealed_at = UtcSeconds{std::chrono::seconds{1795433833}};
+    r.sealed_at = SystemClock().Now();  // within the fresh certificate's validity
     r.tool.version = "test";
     return r;
   }
@@ -227,20 +227,21 @@ TEST_CASE("an --out inside the folder whose name starts with two dots is refused
   CHECK(Listing(b.folder) == before);
 }
 
-TEST_CASE("an --out in a folder that does not exist is exit 1 naming the folder", "[seal]") {
+TEST_CASE("an --out in a folder that does not exist is exit 2 naming the folder", "[seal]") {
   Bench b;
   auto out = b.tmp / "missing" / "bundle.tar";
   CliResult r = RunCli({"seal", b.folder.string(), "--out", out.string(), "--key", b.keys.key.string(), "--cert",
                         b.keys.cert.string(), "--case", "IR-1", "--examiner", "E"});
-  CHECK(r.code == cli::kExitFailure);
+  CHECK(r.code == cli::kExitUsage);
   CHECK(Contains(r.err, "output folder " + (b.tmp / "missing").string() + " does not exist"));
   CHECK_FALSE(std::filesystem::exists(b.tmp / "missing"));
 }
 
-TEST_CASE("a key that is not PEM, or missing, is exit 1 naming the key file", "[seal]") {
+TEST_CASE("a key that is not PEM is exit 1, a missing one exit 2, naming the key file", "[seal]") {
   Bench b;
   auto bad_key = b.tmp / "bad.key";
   std::string why;
+  int expected = cli::kExitFailure;
   SECTION("not PEM") {
     WriteFile(bad_key, "this is not a key\n");
     why = "key " + bad_key.string() + " is not a PEM private key";
@@ -249,10 +250,13 @@ TEST_CASE("a key that is not PEM, or missing, is exit 1 naming the key file", "[
     WriteFile(bad_key, ReadFile(b.keys.cert));
     why = "key " + bad_key.string() + " is not a PEM private key";
   }
-  SECTION("missing") { why = "read key " + bad_key.string() + ": "; }
+  SECTION("missing") {
+    why = "read key " + bad_key.string() + ": ";
+    expected = cli::kExitUsage;
+  }
   b.keys.key = bad_key;
   CliResult r = b.Seal(b.folder);
-  CHECK(r.code == cli::kExitFailure);
+  CHECK(r.code == expected);
   CHECK(Contains(r.err, why));
   CHECK(Listing(b.out_dir).empty());
 }
