@@ -181,6 +181,7 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top));
   CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top + std::string(kPayloadDir)));
   std::string manifest;
+  manifest.reserve(static_cast<size_t>(result.payload_files) * 96);
   std::vector<std::uint8_t> buf(kChunk);
   for (const io::TreeEntry& e : *tree) {
     CUSTODY_RETURN_IF_ERROR(Cancelled(r));
