@@ -11,6 +11,7 @@
 #include "crypto/keys.h"
 #include "exit_codes.h"
 #include "fakes/scoped_env.h"
+#include "fakes/scoped_umask.h"
 #include "support/test_support.h"
 
 using namespace custody;
@@ -38,17 +39,6 @@ CliResult Keygen(const std::filesystem::path& key, const std::filesystem::path& 
   args.insert(args.end(), extra.begin(), extra.end());
   return RunCli(args);
 }
-
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(old_); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
- private:
-  mode_t old_;
-};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "core/encoding.h"
 #include "fakes/faulty_file_system.h"
+#include "fakes/scoped_umask.h"
 #include "support/test_support.h"
 
 using namespace custody;
@@ -32,18 +33,6 @@ mode_t ModeOf(const std::filesystem::path& path) {
   REQUIRE(::lstat(path.c_str(), &st) == 0);
   return st.st_mode & 07777;
 }
-
-// Sets the process umask for a scope.
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(old_); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
- private:
-  mode_t old_;
-};
 
 }  // namespace
 
@@ -82,7 +71,7 @@ TEST_CASE("an output destroyed before Commit removes its temporary file", "[io]"
 TEST_CASE("the file mode is honoured whatever the umask", "[io]") {
   auto [mode, mask] = GENERATE(table<mode_t, mode_t>({{0600, 022}, {0600, 0}, {0644, 077}, {0640, 0}}));
   CAPTURE(mode, mask);
-  ScopedUmask umask_scope(mask);
+  test::ScopedUmask umask_scope(mask);
   TempDir tmp;
   auto target = tmp / "file";
   auto out = io::AtomicOutput::Create(io::RealFileSystem(), target, mode, false);
