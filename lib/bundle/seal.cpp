@@ -216,8 +216,15 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   bag_info += "External-Identifier: " + r.case_id + "\n";
   bag_info += "Payload-Oxum: " + oxum + "\n";
   std::string metadata = MetadataJson(r, result.bundle_id, result.payload_files, result.payload_bytes);
-  VerifyInstructionsInput vi{result.top_folder, result.bundle_id, r.case_id, FormatRfc3339(r.sealed_at),
-                             crypto::SubjectString(r.signer->certificate()), OpensslFingerprint(signer_fp), oxum};
+  VerifyInstructionsInput vi;
+  vi.top_folder = result.top_folder;
+  vi.bundle_id = result.bundle_id;
+  vi.case_id = r.case_id;
+  vi.sealed_at = FormatRfc3339(r.sealed_at);
+  vi.sealed_at_epoch = r.sealed_at.time_since_epoch().count();
+  vi.signer_subject = crypto::SubjectString(r.signer->certificate());
+  vi.signer_fingerprint = OpensslFingerprint(signer_fp);
+  vi.payload_oxum = oxum;
   std::string verify_txt = RenderVerifyInstructions(vi);
 
   std::vector<std::pair<std::string, std::string>> tag_contents = {

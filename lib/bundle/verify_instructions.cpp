@@ -25,9 +25,10 @@ std::string RenderVerifyInstructions(const VerifyInstructionsInput& in) {
   t += "and run each line below that begins with \"$ \" (without the \"$ \"). Each one must\n";
   t += "succeed (exit status 0, and sha256sum prints only OK lines). Any failure means the bundle\n";
   t += "is not as it was sealed. Only openssl (3.0 or later) and GNU coreutils are needed.\n\n";
-  t += "1. The signature over the statement (prints \"CMS Verification successful\"):\n\n";
+  t += "1. The signature over the statement (prints \"CMS Verification successful\"). -attime judges\n";
+  t += "   the certificate at the sealing time, " + in.sealed_at + ", so the check still passes after it expires:\n\n";
   t += "$ openssl cms -verify -binary -inform DER -in statement.p7s -content statement.txt -CAfile signer-cert.pem "
-       "-partial_chain -purpose any -out /dev/null\n\n";
+       "-partial_chain -purpose any -attime " + std::to_string(in.sealed_at_epoch) + " -out /dev/null\n\n";
   t += "2. The statement's digests of the tag files, this file and both manifests included:\n\n";
   t += "$ sha256sum -c --strict statement.txt\n\n";
   t += "3. The BagIt tag manifest and the payload manifest (every evidence file under data/):\n\n";

@@ -2,6 +2,7 @@
 // VERIFY.txt: instructions for counsel, with the exact stock-tool commands (lines that begin
 // with "$ ") that check the bag from its own folder.
 
+#include <cstdint>
 #include <string>
 
 namespace custody::bundle {
@@ -11,6 +12,7 @@ struct VerifyInstructionsInput {
   std::string bundle_id;
   std::string case_id;
   std::string sealed_at;
+  std::int64_t sealed_at_epoch = 0;  // for openssl's -attime
   std::string signer_subject;
   std::string signer_fingerprint;  // "AB:CD:..." as openssl x509 -fingerprint prints it
   std::string payload_oxum;
