@@ -19,18 +19,6 @@ using namespace custody::test;
 
 namespace {
 
-std::set<std::string> Names(const std::filesystem::path& dir) {
-  std::set<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) out.insert(e.path().filename().string());
-  return out;
-}
-
-mode_t ModeOf(const std::filesystem::path& path) {
-  struct stat st;
-  REQUIRE(::lstat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
-
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 CliResult Keygen(const std::filesystem::path& key, const std::filesystem::path& cert,

@@ -2,7 +2,10 @@
 // Shared test helpers: temporary folders, throwaway keys, the CLI run in-process, file tweaks.
 
 #include <cstdint>
+#include <sys/types.h>
+
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,10 @@ CliResult RunCli(const std::vector<std::string>& args);
 CliResult RunShell(const std::string& command);
 
 std::string ReadFile(const std::filesystem::path& path);
+// The names of the entries directly in dir (no recursion).
+std::set<std::string> Names(const std::filesystem::path& dir);
+// The file's permission bits (lstat: a link's own mode).
+mode_t ModeOf(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, const std::string& contents);
 void FlipByte(const std::filesystem::path& path, std::uint64_t offset);
 

@@ -17,22 +17,12 @@
 
 using namespace custody;
 using custody::test::ReadFile;
+using custody::test::ModeOf;
+using custody::test::Names;
 using custody::test::TempDir;
 using custody::test::WriteFile;
 
 namespace {
-
-std::set<std::string> Names(const std::filesystem::path& dir) {
-  std::set<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) out.insert(e.path().filename().string());
-  return out;
-}
-
-mode_t ModeOf(const std::filesystem::path& path) {
-  struct stat st;
-  REQUIRE(::lstat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
 
 }  // namespace
 
