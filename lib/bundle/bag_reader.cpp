@@ -99,17 +99,13 @@ Result<ScanSummary> ScanTar(const std::filesystem::path& tar, BagVisitor& visito
       summary.top = ".";
       continue;
     }
-    std::string name_in_bag = raw;
-    if (rooted_at_dot) {
-      if (name_in_bag.rfind("./", 0) != 0) {
-        visitor.OnProblem({"multiple-top-folders", raw, "archive entry '" + raw + "' is outside the bag rooted at './'"});
-        continue;
-      }
-      name_in_bag = "./" + name_in_bag.substr(2);  // a top folder named "." for the checks below
+    if (rooted_at_dot && raw.rfind("./", 0) != 0) {
+      visitor.OnProblem({"multiple-top-folders", raw, "archive entry '" + raw + "' is outside the bag rooted at './'"});
+      continue;
     }
     std::vector<std::string> parts;
-    std::string why = CheckArchivePath(rooted_at_dot ? name_in_bag.substr(2) : name_in_bag, parts);
-    if (rooted_at_dot && why.empty()) parts.insert(parts.begin(), ".");
+    std::string why = CheckArchivePath(rooted_at_dot ? raw.substr(2) : raw, parts);
+    if (rooted_at_dot && why.empty()) parts.insert(parts.begin(), ".");  // the top folder is "."
     if (!why.empty()) {
       visitor.OnProblem({"unsafe-path", raw, "archive entry '" + raw + "' has " + why + "; it was not read"});
       continue;

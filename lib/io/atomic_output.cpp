@@ -22,19 +22,14 @@ Result<std::unique_ptr<AtomicOutput>> AtomicOutput::Create(FileSystem& fs, std::
   if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
     return Error(ErrorCode::kInvalidArgument, "output folder " + dir.string() + " does not exist");
   }
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    std::uint8_t random[6];
-    if (::getrandom(random, sizeof random, 0) != sizeof random) return ErrnoError("getrandom", errno);
-    std::filesystem::path temp = dir / ("." + target.filename().string() + ".tmp-" + ToHex(random));
-    auto file = fs.CreateNew(temp, mode);
-    if (file) {
-      return std::unique_ptr<AtomicOutput>(new AtomicOutput(fs, target, temp, std::move(*file), overwrite));
-    }
-    if (file.error().message().find("File exists") == std::string::npos) {
-      return file.error();
-    }
-  }
-  return Error(ErrorCode::kIo, "could not create a temporary file beside " + target.string());
+  // 48 random bits: a clash with another writer's temporary name is not a case worth retrying,
+  // and CreateNew's O_EXCL makes it a clear error rather than a silent overwrite.
+  std::uint8_t random[6];
+  if (::getrandom(random, sizeof random, 0) != sizeof random) return ErrnoError("getrandom", errno);
+  std::filesystem::path temp = dir / ("." + target.filename().string() + ".tmp-" + ToHex(random));
+  auto file = fs.CreateNew(temp, mode);
+  if (!file) return file.error();
+  return std::unique_ptr<AtomicOutput>(new AtomicOutput(fs, target, temp, std::move(*file), overwrite));
 }
 
 AtomicOutput::~AtomicOutput() {
