@@ -7,5 +7,6 @@ namespace custody::json {
 extern const char* const kCustodyEventSchema;
 extern const char* const kCollectionSchema;
 extern const char* const kVerifyReportSchema;
+extern const char* const kSimStartupSchema;
 
 }  // namespace custody::json
