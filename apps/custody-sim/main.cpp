@@ -184,7 +184,9 @@ int main(int argc, char** argv) {
   if (!server) {
     std::cerr << server.error().message() << "\n";
     if (made_dir) std::filesystem::remove_all(work_dir);
-    return server.error().code() == custody::ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+    const custody::ErrorCode code = server.error().code();
+    return code == custody::ErrorCode::kInvalidArgument || code == custody::ErrorCode::kNotFound ? kExitUsage
+                                                                                                  : kExitFailure;
   }
   std::cout << (*server)->StartupJson() << std::endl;
   std::thread waiter([&] {

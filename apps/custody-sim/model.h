@@ -139,7 +139,7 @@ struct UserInfo {
 struct OrgConfig {
   uint64_t seed = 1;
   std::string scenario;            // "" or a scenario name (see Org::ScenarioNames())
-  std::string org_id = "00D5f000000SIMAAA";  // 18-char
+  std::string org_id = "00D5f0000001SIMAAA";  // 18-char
   std::string my_domain = "stmarys-health";  // instance host: <my_domain>.my.salesforce.com (simulated)
   bool shield = true;              // Real-Time Event Monitoring objects (LoginEvent, ReportEvent ...)
   bool field_audit_trail = false;  // FieldHistoryArchive

@@ -137,13 +137,21 @@ TEST_CASE("query errors come back as Salesforce's JSON arrays", "[sim][e2e][quer
   auto malformed = run("SELEKT Id FROM Account");
   CHECK(malformed->status == 400);
   CHECK(code(malformed) == "MALFORMED_QUERY");
-  // An unencoded '+' in a datetime literal arrives as a space.
+  // An unencoded '+' in a datetime literal arrives as a space; a correctly encoded %2B works.
+  api->set_url_encode(false);
+  auto encoded = api->Get((sim.ApiPath("query") + "?q=SELECT+Id+FROM+AccountHistory+WHERE+CreatedDate+>+"
+                                                  "2026-04-01T00:00:00%2B02:00").c_str(),
+                          sim.Auth());
+  REQUIRE(encoded);
+  CHECK(encoded->status == 200);
   auto plus = api->Get((sim.ApiPath("query") + "?q=SELECT+Id+FROM+AccountHistory+WHERE+CreatedDate+>+"
                                                "2026-04-01T00:00:00+02:00").c_str(),
                        sim.Auth());
   REQUIRE(plus);
   CHECK(plus->status == 400);
   CHECK(code(plus) == "MALFORMED_QUERY");
+  CHECK(plus->body.find("no viable alternative at character ' '") != std::string::npos);
+  api->set_url_encode(true);
   auto missing = api->Get(sim.ApiPath("query").c_str(), sim.Auth());
   REQUIRE(missing);
   CHECK(missing->status == 400);
