@@ -1,2 +1,0 @@
-// Placeholder so the org test binary builds before its first real test; delete when adding one.
-#include <catch2/catch.hpp>
