@@ -350,7 +350,7 @@ TEST_CASE("verify of a path that does not exist is a usage error", "[verify]") {
   CHECK(r.err.find("/nonexistent/bundle.tar") != std::string::npos);
 }
 
-TEST_CASE("a bag tarred from inside its folder ('./' names) verifies; escapes from it do not", "[verify][hostile]") {
+TEST_CASE("a bag tarred from inside its folder ('./' names) verifies, escapes from it do not", "[verify][hostile]") {
   Fixture f;
   auto top = Extract(f.bundle, f.tmp / "x");
   auto dot_tar = f.tmp / "dot.tar";

@@ -83,7 +83,14 @@ int SimProcess::Stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
   int status = 0;
-  waitpid(pid_, &status, 0);
+  // A simulator that ignores SIGTERM for 15 s is a failure, not a hung test run.
+  for (int i = 0; i < 1500 && waitpid(pid_, &status, WNOHANG) == 0; ++i) usleep(10000);
+  if (waitpid(pid_, &status, WNOHANG) == 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return -1;
+  }
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

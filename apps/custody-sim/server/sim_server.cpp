@@ -185,6 +185,7 @@ class Server final : public SimServer {
   std::string startup_json_;
 
   std::atomic<int64_t> advanced_ms_{0};
+  std::atomic<bool> stopping_{false};
   std::mutex calls_mu_;
   uint64_t calls_today_ = 0;   // API calls in the current data-clock UTC day
   uint64_t calls_total_ = 0;   // numbering for faults
@@ -342,15 +343,29 @@ Status Server::Init() {
 }
 
 void Server::Run() {
-  std::thread login_thread([this] { login_->listen_after_bind(); });
-  instance_->listen_after_bind();
+  std::atomic<int> running{2};
+  std::thread login_thread([&] {
+    login_->listen_after_bind();
+    --running;
+  });
+  std::thread instance_thread([&] {
+    instance_->listen_after_bind();
+    --running;
+  });
+  // httplib's stop() does nothing to a listener that has not started yet, so a signal that comes
+  // right after start-up would be lost: keep stopping until both listeners have returned.
+  while (running.load() > 0) {
+    if (stopping_.load()) {
+      login_->stop();
+      instance_->stop();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   login_thread.join();
+  instance_thread.join();
 }
 
-void Server::Stop() {
-  login_->stop();
-  instance_->stop();
-}
+void Server::Stop() { stopping_.store(true); }
 
 void Server::Install(httplib::Server& server, bool login_host) {
   server.set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {

@@ -67,7 +67,7 @@ TEST_CASE("every LogFile streams exactly LogFileLength bytes as application/octe
   CHECK(missing->status == 404);
 }
 
-TEST_CASE("a gzipped LogFile decodes to the same bytes; a dropped download is detectably short", "[sim][e2e][elf]") {
+TEST_CASE("a gzipped LogFile decodes to the same bytes, a dropped download is detectably short", "[sim][e2e][elf]") {
   auto plain_args = DeterministicArgs();
   plain_args.insert(plain_args.end(), {"--gzip", "never"});
   SimProcess plain(plain_args);

@@ -58,7 +58,7 @@ TEST_CASE("QUERY_TIMEOUT in both of its forms, on a first page and mid-paging", 
   CHECK(retry->status == 200);
 }
 
-TEST_CASE("expire revokes tokens mid-paging; a new token resumes at the same locator", "[sim][e2e][faults]") {
+TEST_CASE("expire revokes tokens mid-paging, a new token resumes at the same locator", "[sim][e2e][faults]") {
   SimProcess sim = WithFaults({"expire@2"});
   auto api = sim.Instance();
   httplib::Headers h = sim.Auth();

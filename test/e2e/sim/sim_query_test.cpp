@@ -75,7 +75,7 @@ TEST_CASE("paging follows nextRecordsUrl to every row exactly once with a consta
   CHECK(SweepQuery(sim, "query", soql + " LIMIT 5000", 0).page_sizes.front() == 2000);
 }
 
-TEST_CASE("queryAll adds deleted history rows; its locators also answer under /queryAll/", "[sim][e2e][query]") {
+TEST_CASE("queryAll adds deleted history rows, its locators also answer under /queryAll/", "[sim][e2e][query]") {
   SimProcess sim(DeterministicArgs());
   const std::string soql = "SELECT Id, IsDeleted FROM AccountHistory";
   const Sweep live = SweepQuery(sim, "query", soql, 200);

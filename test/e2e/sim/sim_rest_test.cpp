@@ -12,7 +12,7 @@ namespace {
 constexpr const char* kNotFound = R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])";
 }
 
-TEST_CASE("the version list needs no token and is not counted; retired and unknown versions", "[sim][e2e][rest]") {
+TEST_CASE("the version list needs no token and is not counted, retired and unknown versions", "[sim][e2e][rest]") {
   SimProcess sim(DeterministicArgs());
   auto api = sim.Instance();
   auto versions = api->Get("/services/data/");
@@ -49,7 +49,7 @@ TEST_CASE("the version list needs no token and is not counted; retired and unkno
   CHECK(anonymous->status == 401);
 }
 
-TEST_CASE("Sforce-Limit-Info counts every authenticated call; at the limit REQUEST_LIMIT_EXCEEDED", "[sim][e2e][rest]") {
+TEST_CASE("Sforce-Limit-Info counts every authenticated call, at the limit REQUEST_LIMIT_EXCEEDED", "[sim][e2e][rest]") {
   auto args = DeterministicArgs();
   args.insert(args.end(), {"--api-limit", "4"});
   SimProcess sim(args);

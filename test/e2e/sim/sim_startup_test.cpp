@@ -65,7 +65,7 @@ TEST_CASE("bad flags exit 2 with a message naming the flag", "[sim][e2e]") {
   }
 }
 
-TEST_CASE("the same seed serves the same data byte for byte; another seed differs", "[sim][e2e]") {
+TEST_CASE("the same seed serves the same data byte for byte, another seed differs", "[sim][e2e]") {
   auto body = [](const std::string& seed) {
     SimProcess sim(DeterministicArgs(seed));
     httplib::Params q{{"q", "SELECT Id, AccountId, CreatedById, CreatedDate, Field, OldValue, NewValue FROM "

@@ -18,7 +18,7 @@ TEST_CASE("a mistyped command gets the nearest name and exit code 2", "[cli]") {
   CHECK(far.err.find("did you mean") == std::string::npos);
 }
 
-TEST_CASE("help and version exit 0; a missing required flag exits 2", "[cli]") {
+TEST_CASE("help and version exit 0, a missing required flag exits 2", "[cli]") {
   auto help = RunCli({"--help"});
   CHECK(help.code == 0);
   CHECK(help.out.find("130  interrupted") != std::string::npos);

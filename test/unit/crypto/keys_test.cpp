@@ -64,7 +64,7 @@ std::string TraditionalPem(EVP_PKEY* key) {
 
 }  // namespace
 
-TEST_CASE("key type names map to key types; others are a usage error", "[crypto]") {
+TEST_CASE("key type names map to key types, others are a usage error", "[crypto]") {
   CHECK(*crypto::KeyTypeFromName("p256") == KeyType::kEcP256);
   CHECK(*crypto::KeyTypeFromName("p384") == KeyType::kEcP384);
   CHECK(*crypto::KeyTypeFromName("rsa3072") == KeyType::kRsa3072);

@@ -601,7 +601,7 @@ std::string Fingerprint(const ElfStore& store, TimeMs now) {
   return all;
 }
 
-TEST_CASE("Same config and activity: same files and bytes; another seed differs", "[elf]") {
+TEST_CASE("Same config and activity: same files and bytes, another seed differs", "[elf]") {
   const OrgConfig c = Config(true);
   FakeActivity activity(Options());
   const std::vector<UserInfo> users = testing::MakeUsers(Options().users);

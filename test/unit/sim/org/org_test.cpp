@@ -99,7 +99,7 @@ uint64_t Fnv(const std::string& s) {
   return h;
 }
 
-TEST_CASE("same config renders the same bytes; another seed differs", "[sim-org]") {
+TEST_CASE("same config renders the same bytes, another seed differs", "[sim-org]") {
   OrgConfig c = SmallConfig();
   c.scenario = "report-exfiltration";
   c.field_audit_trail = true;

@@ -279,7 +279,7 @@ TEST_CASE("big objects filter only on a prefix of their index", "[sim][query][er
             "FieldHistoryArchive can only be ordered by its index fields in index order") != std::string::npos);
 }
 
-TEST_CASE("aggregates: COUNT() alone; COUNT(Id) and others are MALFORMED_QUERY", "[sim][query][errors]") {
+TEST_CASE("aggregates: COUNT() alone, COUNT(Id) and others are MALFORMED_QUERY", "[sim][query][errors]") {
   auto org = TestOrg();
   CHECK(RunOk(*org, "SELECT COUNT() FROM SetupAuditTrail")->is_count());
   const SoqlError c = RunErr(*org, "SELECT COUNT(Id) FROM SetupAuditTrail");

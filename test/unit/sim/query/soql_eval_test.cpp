@@ -55,7 +55,7 @@ TEST_CASE("LIKE matches case-insensitively with % and _ and escapes", "[sim][que
   CHECK(Where(*org, "Field LIKE '%'") == HistoryIds({1, 2, 3, 4, 6, 7}));
 }
 
-TEST_CASE("AND binds tighter than OR; parentheses and NOT", "[sim][query][eval]") {
+TEST_CASE("AND binds tighter than OR, parentheses and NOT", "[sim][query][eval]") {
   auto org = TestOrg();
   AddSampleHistory(*org);
   CHECK(Where(*org, "Field = 'Phone' OR Field = 'Owner' AND Amount__c = 5") == HistoryIds({2}));
@@ -145,7 +145,7 @@ TEST_CASE("ORDER BY: directions, NULLS FIRST/LAST, several keys, relationships",
   CHECK(ordered("Account.Name, CreatedDate DESC") == HistoryIds({4, 7, 3, 1, 6, 2}));
 }
 
-TEST_CASE("LIMIT and OFFSET apply after ordering; totalSize counts returned rows", "[sim][query][eval]") {
+TEST_CASE("LIMIT and OFFSET apply after ordering, totalSize counts returned rows", "[sim][query][eval]") {
   auto org = TestOrg();
   AddSampleHistory(*org);
   auto r = RunOk(*org, "SELECT Id FROM AccountHistory ORDER BY CreatedDate LIMIT 2");
@@ -200,7 +200,7 @@ TEST_CASE("COUNT() counts matches, honours LIMIT, has no records", "[sim][query]
   CHECK_FALSE(RunOk(*org, "SELECT Id FROM AccountHistory")->is_count());
 }
 
-TEST_CASE("queryAll returns deleted rows; FLS-restricted rows need View All Data", "[sim][query][eval]") {
+TEST_CASE("queryAll returns deleted rows, FLS-restricted rows need View All Data", "[sim][query][eval]") {
   auto org = TestOrg();
   AddSampleHistory(*org);
   QueryOptions all = Options();

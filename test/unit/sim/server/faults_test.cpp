@@ -24,7 +24,7 @@ TEST_CASE("fault specs parse kinds, call lists and probabilities", "[sim][faults
   CHECK(FaultPlan({*slow}, 1).For(2).slow_ms == 0);
 }
 
-TEST_CASE("the limit fault holds from its call on; expire fires once per listed call", "[sim][faults]") {
+TEST_CASE("the limit fault holds from its call on, expire fires once per listed call", "[sim][faults]") {
   std::string error;
   FaultPlan limit({*ParseFault("limit@5", &error)}, 1);
   CHECK_FALSE(limit.For(4).limit);
