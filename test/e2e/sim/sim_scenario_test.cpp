@@ -81,7 +81,7 @@ TEST_CASE("each scenario's answer key names rows a collector can find through th
   }
 }
 
-TEST_CASE("--list-scenarios names every scenario", "[sim][e2e][scenario]") {
+TEST_CASE("custody-sim --list-scenarios names every scenario", "[sim][e2e][scenario]") {
   const auto run = custody::test::RunSimToExit({"--list-scenarios"});
   CHECK(run.code == 0);
   CHECK(run.out == "report-exfiltration\nbulk-exfiltration\nforeign-login-mass-update\n");
