@@ -81,7 +81,7 @@ TEST_CASE("hourly event log files carry Interval and Sequence only with the hour
   }
 }
 
-TEST_CASE("--clock-offset moves the Date header by that much, not the data", "[sim][e2e][clock]") {
+TEST_CASE("the --clock-offset flag moves the Date header by that much, not the data", "[sim][e2e][clock]") {
   auto args = DeterministicArgs();
   args.insert(args.end(), {"--clock-offset", "-3600"});
   SimProcess sim(args);
