@@ -98,7 +98,7 @@ TEST_CASE("the --clock-offset flag moves the Date header by that much, not the d
   CHECK(sim.startup()["clock_offset_ms"].GetInt64() == -3600000);
 }
 
-TEST_CASE("a sixth token for a user revokes the oldest; the admin endpoint revokes all", "[sim][e2e][oauth]") {
+TEST_CASE("a sixth token for a user revokes the oldest, and the admin endpoint revokes all", "[sim][e2e][oauth]") {
   SimProcess sim(DeterministicArgs());
   auto api = sim.Instance();
   const httplib::Params form{{"grant_type", "client_credentials"},
