@@ -7,8 +7,6 @@
 #include <string>
 
 namespace custody::sim {
-namespace {
-
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -20,6 +18,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
+
+namespace {
 
 struct Civil {
   int64_t year;

@@ -180,6 +180,9 @@ class Org {
 std::unique_ptr<Org> MakeOrg(const OrgConfig& config, std::string* error);
 std::vector<std::string> ScenarioNames();
 
+// ASCII case-insensitive equality, as SOQL compares names.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // Rendering shared by JSON records, CSV and headers.
 std::string FormatSfDateTime(TimeMs t);  // "2026-04-15T12:34:56.000+0000"
 std::string FormatIsoZ(TimeMs t);        // "2026-04-15T12:34:56.000Z"

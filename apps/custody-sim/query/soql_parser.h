@@ -25,6 +25,4 @@ struct ParsedQuery {
 // Failures are MALFORMED_QUERY errors in Salesforce's caret form.
 std::variant<ParsedQuery, SoqlError> Parse(std::string_view text);
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 }  // namespace custody::sim::soql

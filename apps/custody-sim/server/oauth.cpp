@@ -1,5 +1,7 @@
 #include "server/oauth.h"
 
+#include "core/encoding.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -42,18 +44,10 @@ std::string RandomToken(size_t bytes) {
   return s;
 }
 
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 }  // namespace
 
 std::string Base64UrlEncode(std::string_view bytes) {
-  std::string s = Base64(bytes);
+  std::string s = Base64Encode(AsBytes(bytes));
   while (!s.empty() && s.back() == '=') s.pop_back();
   for (char& c : s) {
     if (c == '+') c = '-';
@@ -67,16 +61,11 @@ bool Base64UrlDecode(std::string_view text, std::string* out) {
   for (char& c : s) {
     if (c == '-') c = '+';
     else if (c == '_') c = '/';
-    else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/')) return false;
   }
   while (s.size() % 4 != 0) s.push_back('=');
-  out->assign(s.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
-                                reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  if (n < 0) return false;
-  size_t pad = 0;
-  for (size_t i = s.size(); i > 0 && s[i - 1] == '='; --i) ++pad;
-  out->resize(static_cast<size_t>(n) - pad);
+  const auto bytes = Base64Decode(s);
+  if (!bytes) return false;
+  out->assign(bytes->begin(), bytes->end());
   return true;
 }
 
@@ -150,7 +139,7 @@ OAuthAnswer OAuthServer::Success(const UserInfo& user, TimeMs wall_now, bool wit
        reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), mac, &mac_len);
   std::vector<std::pair<std::string, std::string>> fields = {{"access_token", token}};
   if (with_refresh) fields.emplace_back("refresh_token", refresh_token);
-  fields.insert(fields.end(), {{"signature", Base64(std::string_view(reinterpret_cast<char*>(mac), mac_len))},
+  fields.insert(fields.end(), {{"signature", Base64Encode(std::span<const std::uint8_t>(mac, mac_len))},
                                {"scope", with_refresh ? "refresh_token api" : "api"},
                                {"instance_url", config_.instance_url},
                                {"id", id},

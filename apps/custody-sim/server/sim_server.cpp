@@ -99,14 +99,6 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return parts;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
 // One open query cursor, addressed by its locator id.
 struct Cursor {
   std::shared_ptr<const QueryResult> result;
@@ -659,7 +651,7 @@ void Server::HandleApi(const httplib::Request& req, httplib::Response& res) {
       Describe(req, res, table->def(), hits);
     } else if (rest.size() == 2) {
       Describe(req, res, table->def(), hits);  // basic info; describe is the superset a client needs
-    } else if (rest.size() == 4 && IEquals(rest[1], "EventLogFile") && rest[3] == "LogFile") {
+    } else if (rest.size() == 4 && EqualsIgnoreCase(rest[1], "EventLogFile") && rest[3] == "LogFile") {
       LogFile(req, res, rest[2], hits);
     } else if (rest.size() == 3) {
       RetrieveRecord(req, res, table->def().name, rest[2], hits);
@@ -872,7 +864,7 @@ void Server::Describe(const httplib::Request& req, httplib::Response& res, const
 void Server::RetrieveRecord(const httplib::Request& req, httplib::Response& res, std::string_view object,
                             std::string_view id, const FaultHits& hits) {
   const std::optional<Record> record = org_->FindById(id, DataNow());
-  if (!record || record->def == nullptr || !IEquals(record->def->name, object)) {
+  if (!record || record->def == nullptr || !EqualsIgnoreCase(record->def->name, object)) {
     SendError(req, res, 404, "NOT_FOUND", "The requested resource does not exist", hits);
     return;
   }
