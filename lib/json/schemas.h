@@ -8,5 +8,6 @@ extern const char* const kCustodyEventSchema;
 extern const char* const kCollectionSchema;
 extern const char* const kVerifyReportSchema;
 extern const char* const kSimStartupSchema;
+extern const char* const kSimAnswerKeySchema;
 
 }  // namespace custody::json

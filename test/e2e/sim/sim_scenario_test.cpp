@@ -3,6 +3,8 @@
 
 #include <map>
 
+#include "json/json.h"
+#include "json/schemas.h"
 #include "support/sim_process.h"
 #include "support/test_support.h"
 
@@ -22,6 +24,7 @@ void CheckAnswerKey(const std::string& scenario) {
   rapidjson::Document key;
   key.Parse(ReadFile(sim.Get("answer_key")).c_str());
   REQUIRE(!key.HasParseError());
+  REQUIRE(custody::json::ValidateAgainstSchema(key, custody::json::kSimAnswerKeySchema).ok());
   CHECK(std::string(key["scenario"].GetString()) == scenario);
   REQUIRE(key["events"].Size() > 0);
   auto api = sim.Instance();
