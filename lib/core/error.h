@@ -17,6 +17,9 @@ enum class ErrorCode {
   kSchema,
   kIntegrity,        // evidence failed a check
   kCancelled,        // interrupted by a signal
+  kNetwork,          // a connection failed, timed out or dropped mid-body
+  kAuth,             // a source refused our credentials
+  kRemote,           // a source answered with an error status
   kInternal,
 };
 
