@@ -1,0 +1,275 @@
+#include "normalize/timeline.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <queue>
+#include <system_error>
+#include <vector>
+
+namespace custody::normalize {
+
+namespace {
+
+// A merge reads one record from every run at once; beyond this many runs they are first merged
+// in groups, so a tiny budget never runs out of file descriptors.
+constexpr size_t kMaxFanIn = 64;
+
+struct Entry {
+  std::int64_t ts;
+  std::uint64_t seq;  // global insertion order: the tie-breaker that makes the order total
+  std::string line;
+};
+
+bool Before(const Entry& a, const Entry& b) { return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq; }
+
+Error IoError(const std::string& what, const std::filesystem::path& path, int err) {
+  return Error(ErrorCode::kIo, what + " " + path.string() + ": " + std::strerror(err));
+}
+
+// A FILE* that closes itself; run files are private, sequential and fully buffered.
+struct FileCloser {
+  void operator()(std::FILE* f) const {
+    if (f) std::fclose(f);
+  }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+// Creates a file that must not exist yet (O_EXCL): never overwrite evidence or another run.
+Result<FilePtr> CreateNew(const std::filesystem::path& path, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return IoError("create", path, errno);
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (!f) {
+    const int err = errno;
+    ::close(fd);
+    return IoError("open", path, err);
+  }
+  return FilePtr(f);
+}
+
+// Run file record: int64 timestamp, uint64 sequence, uint64 length, then the line's bytes.
+// Native byte order: the files live and die within one process.
+bool WriteEntry(std::FILE* f, const Entry& e) {
+  const std::uint64_t len = e.line.size();
+  return std::fwrite(&e.ts, sizeof e.ts, 1, f) == 1 && std::fwrite(&e.seq, sizeof e.seq, 1, f) == 1 &&
+         std::fwrite(&len, sizeof len, 1, f) == 1 &&
+         (len == 0 || std::fwrite(e.line.data(), 1, len, f) == len);
+}
+
+// Reads the next record; false at a clean end, error on a short record.
+Result<bool> ReadEntry(std::FILE* f, Entry& e, const std::filesystem::path& path) {
+  if (std::fread(&e.ts, sizeof e.ts, 1, f) != 1) {
+    if (std::feof(f) && !std::ferror(f)) return false;
+    return IoError("read", path, errno);
+  }
+  std::uint64_t len = 0;
+  if (std::fread(&e.seq, sizeof e.seq, 1, f) != 1 || std::fread(&len, sizeof len, 1, f) != 1) {
+    return Error(ErrorCode::kIo, "read " + path.string() + ": truncated run file");
+  }
+  e.line.resize(len);
+  if (len != 0 && std::fread(e.line.data(), 1, len, f) != len) {
+    return Error(ErrorCode::kIo, "read " + path.string() + ": truncated run file");
+  }
+  return true;
+}
+
+class RunReader {
+ public:
+  static Result<std::unique_ptr<RunReader>> Open(const std::filesystem::path& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rbe");
+    if (!f) return IoError("open", path, errno);
+    auto reader = std::unique_ptr<RunReader>(new RunReader(path, FilePtr(f)));
+    auto more = reader->Next();
+    if (!more) return more.error();
+    return reader;
+  }
+  // Advances to the next record; done() afterwards when there was none.
+  Result<bool> Next() {
+    auto r = ReadEntry(file_.get(), current_, path_);
+    if (!r) return r.error();
+    done_ = !*r;
+    return *r;
+  }
+  bool done() const { return done_; }
+  Entry& current() { return current_; }
+
+ private:
+  RunReader(std::filesystem::path path, FilePtr file) : path_(std::move(path)), file_(std::move(file)) {}
+  std::filesystem::path path_;
+  FilePtr file_;
+  Entry current_;
+  bool done_ = false;
+};
+
+Status CloseChecked(FilePtr file, const std::filesystem::path& path) {
+  std::FILE* f = file.release();
+  const bool flushed = std::fflush(f) == 0;
+  const int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!flushed || !closed) return IoError("write", path, flushed ? errno : err);
+  return Status::Ok();
+}
+
+class TimelineWriterImpl final : public TimelineWriter {
+ public:
+  TimelineWriterImpl(std::filesystem::path work_dir, std::size_t budget)
+      : work_dir_(std::move(work_dir)), budget_(budget) {
+    // Distinct names for writers sharing a work folder (same process or not).
+    char tag[64];
+    std::snprintf(tag, sizeof tag, "timeline-%ld-%p-", static_cast<long>(::getpid()), static_cast<void*>(this));
+    prefix_ = tag;
+  }
+  ~TimelineWriterImpl() override { RemoveRuns(); }
+
+  Status Add(std::int64_t timestamp_ms, std::string line) override {
+    if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Add after Finish");
+    // A line end inside a line would split it in two in the output.
+    if (line.find('\n') != std::string::npos) {
+      return Error(ErrorCode::kInvalidArgument, "timeline: a line contains a line feed");
+    }
+    held_ += line.size() + sizeof(Entry);
+    entries_.push_back(Entry{timestamp_ms, count_++, std::move(line)});
+    if (held_ > budget_) return Spill();
+    return Status::Ok();
+  }
+
+  Status Finish(const std::filesystem::path& out) override {
+    if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Finish called twice");
+    finished_ = true;
+    Status status = FinishImpl(out);
+    RemoveRuns();
+    if (!status.ok() && created_out_) {
+      // Only a file this call created: never one that was there before (CreateNew refused it).
+      std::error_code ec;
+      std::filesystem::remove(out, ec);
+    }
+    return status;
+  }
+
+  std::uint64_t count() const override { return count_; }
+
+ private:
+  Status FinishImpl(const std::filesystem::path& out) {
+    auto file = CreateNew(out, 0644);
+    if (!file) return file.error();
+    created_out_ = true;
+    if (runs_.empty()) {
+      // Everything fit in memory: one sort, no run files.
+      std::stable_sort(entries_.begin(), entries_.end(), Before);
+      for (const Entry& e : entries_) {
+        if (std::fwrite(e.line.data(), 1, e.line.size(), file->get()) != e.line.size() ||
+            std::fputc('\n', file->get()) == EOF) {
+          return IoError("write", out, errno);
+        }
+      }
+      entries_.clear();
+      return CloseChecked(std::move(*file), out);
+    }
+    CUSTODY_RETURN_IF_ERROR(Spill());
+    while (runs_.size() > kMaxFanIn) {
+      std::vector<std::filesystem::path> group(runs_.begin(), runs_.begin() + kMaxFanIn);
+      auto path = NextRunPath();
+      auto run = CreateNew(path, 0600);
+      if (!run) return run.error();
+      runs_.push_back(path);  // listed before it is filled, so a failure still removes it
+      CUSTODY_RETURN_IF_ERROR(Merge(group, run->get(), true, path));
+      CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(*run), path));
+      for (const auto& p : group) {
+        std::error_code ec;
+        std::filesystem::remove(p, ec);
+      }
+      runs_.erase(runs_.begin(), runs_.begin() + kMaxFanIn);
+    }
+    CUSTODY_RETURN_IF_ERROR(Merge(runs_, file->get(), false, out));
+    return CloseChecked(std::move(*file), out);
+  }
+
+  std::filesystem::path NextRunPath() { return work_dir_ / (prefix_ + std::to_string(next_run_++) + ".run"); }
+
+  // Sorts what is held and writes it as a run file.
+  Status Spill() {
+    if (entries_.empty()) return Status::Ok();
+    std::stable_sort(entries_.begin(), entries_.end(), Before);
+    auto path = NextRunPath();
+    auto file = CreateNew(path, 0600);
+    if (!file) return file.error();
+    runs_.push_back(path);
+    for (const Entry& e : entries_) {
+      if (!WriteEntry(file->get(), e)) return IoError("write", path, errno);
+    }
+    CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(*file), path));
+    entries_.clear();
+    entries_.shrink_to_fit();
+    held_ = 0;
+    return Status::Ok();
+  }
+
+  // k-way merge keyed by (timestamp, sequence); the key is unique, so the result does not depend
+  // on how the input was split into runs.
+  Status Merge(const std::vector<std::filesystem::path>& inputs, std::FILE* out, bool as_run,
+               const std::filesystem::path& out_path) {
+    std::vector<std::unique_ptr<RunReader>> readers;
+    for (const auto& p : inputs) {
+      auto r = RunReader::Open(p);
+      if (!r) return r.error();
+      readers.push_back(std::move(*r));
+    }
+    auto later = [&readers](size_t a, size_t b) { return Before(readers[b]->current(), readers[a]->current()); };
+    std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
+    for (size_t i = 0; i < readers.size(); ++i) {
+      if (!readers[i]->done()) heap.push(i);
+    }
+    while (!heap.empty()) {
+      const size_t i = heap.top();
+      heap.pop();
+      const Entry& e = readers[i]->current();
+      const bool ok = as_run ? WriteEntry(out, e)
+                             : std::fwrite(e.line.data(), 1, e.line.size(), out) == e.line.size() &&
+                                   std::fputc('\n', out) != EOF;
+      if (!ok) return IoError("write", out_path, errno);
+      auto more = readers[i]->Next();
+      if (!more) return more.error();
+      if (*more) heap.push(i);
+    }
+    return Status::Ok();
+  }
+
+  void RemoveRuns() {
+    for (const auto& p : runs_) {
+      std::error_code ec;
+      std::filesystem::remove(p, ec);
+    }
+    runs_.clear();
+  }
+
+  std::filesystem::path work_dir_;
+  std::size_t budget_;
+  std::string prefix_;
+  std::vector<Entry> entries_;
+  std::size_t held_ = 0;
+  std::uint64_t count_ = 0;
+  std::vector<std::filesystem::path> runs_;
+  std::uint64_t next_run_ = 0;
+  bool finished_ = false;
+  bool created_out_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TimelineWriter>> TimelineWriter::Create(const std::filesystem::path& work_dir,
+                                                              std::size_t memory_budget) {
+  std::error_code ec;
+  std::filesystem::create_directories(work_dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "create " + work_dir.string() + ": " + ec.message());
+  if (!std::filesystem::is_directory(work_dir, ec)) {
+    return Error(ErrorCode::kIo, "timeline work folder " + work_dir.string() + " is not a folder");
+  }
+  return std::unique_ptr<TimelineWriter>(new TimelineWriterImpl(work_dir, memory_budget));
+}
+
+}  // namespace custody::normalize

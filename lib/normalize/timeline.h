@@ -1,0 +1,29 @@
+#pragma once
+// The merged timeline: JSON Lines sorted by time, stable, with bounded memory (sorted runs
+// spilled to a work folder, then a k-way merge). Order: @timestamp ascending, then the order in
+// which records were added (so the same inputs in the same order give the same bytes).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+
+namespace custody::normalize {
+
+class TimelineWriter {
+ public:
+  // work_dir is created if needed and holds run files until Finish; memory_budget bounds the
+  // bytes of lines held before a run is spilled.
+  static Result<std::unique_ptr<TimelineWriter>> Create(const std::filesystem::path& work_dir,
+                                                       std::size_t memory_budget = 64u << 20);
+  virtual ~TimelineWriter() = default;
+  // One JSON line (no LF) with its UTC time in milliseconds.
+  virtual Status Add(std::int64_t timestamp_ms, std::string line) = 0;
+  // Writes the sorted lines, each with a LF, to out (created new) and removes the run files.
+  virtual Status Finish(const std::filesystem::path& out) = 0;
+  virtual std::uint64_t count() const = 0;
+};
+
+}  // namespace custody::normalize

@@ -1,0 +1,137 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "normalize/timeline.h"
+#include "support/test_support.h"
+
+using custody::ErrorCode;
+using custody::normalize::TimelineWriter;
+using custody::test::ReadFile;
+using custody::test::TempDir;
+
+namespace {
+
+struct Item {
+  std::int64_t ts;
+  std::string line;
+};
+
+// Many items with heavy timestamp ties, so stability is visible: each line names its insertion
+// number.
+std::vector<Item> MakeItems(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> ts(0, 40);
+  std::uniform_int_distribution<int> pad(0, 60);
+  std::vector<Item> items;
+  for (size_t i = 0; i < n; ++i) {
+    const std::int64_t t = 1700000000000 + ts(rng) * 1000 - 20000;
+    items.push_back({t, "{\"seq\":" + std::to_string(i) + ",\"t\":" + std::to_string(t) + ",\"pad\":\"" +
+                            std::string(static_cast<size_t>(pad(rng)), 'x') + "\"}"});
+  }
+  // A few negative and extreme times.
+  items.push_back({-5, "{\"neg\":1}"});
+  items.push_back({INT64_MIN, "{\"min\":1}"});
+  items.push_back({INT64_MAX, "{\"max\":1}"});
+  items.push_back({0, ""});  // an empty line is still a line
+  return items;
+}
+
+std::string Write(const std::vector<Item>& items, const std::filesystem::path& work, const std::filesystem::path& out,
+                  std::size_t budget) {
+  auto writer = TimelineWriter::Create(work, budget);
+  REQUIRE(writer);
+  for (const Item& item : items) REQUIRE((*writer)->Add(item.ts, item.line).ok());
+  CHECK((*writer)->count() == items.size());
+  const auto s = (*writer)->Finish(out);
+  INFO((s.ok() ? std::string() : s.error().message()));
+  REQUIRE(s.ok());
+  return ReadFile(out);
+}
+
+std::string Expected(std::vector<Item> items) {
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.ts < b.ts; });
+  std::string out;
+  for (const Item& item : items) out += item.line + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("timeline with a tiny budget gives the same bytes as in memory", "[normalize][timeline]") {
+  TempDir dir;
+  const auto items = MakeItems(1500, 7);
+  const std::string expected = Expected(items);
+  const std::string in_memory = Write(items, dir / "work-a", dir / "a.jsonl", std::size_t{1} << 30);
+  CHECK(in_memory == expected);
+  // Budget 1: every line is its own run, so the merge goes through several passes.
+  const std::string tiny = Write(items, dir / "work-b", dir / "b.jsonl", 1);
+  CHECK(tiny == expected);
+  const std::string small = Write(items, dir / "work-c", dir / "c.jsonl", 4096);
+  CHECK(small == expected);
+  // Run files are gone; the work folders stay (they were asked for) but are empty.
+  CHECK(custody::test::Names(dir / "work-a").empty());
+  CHECK(custody::test::Names(dir / "work-b").empty());
+  CHECK(custody::test::Names(dir / "work-c").empty());
+}
+
+TEST_CASE("timeline is sorted and stable", "[normalize][timeline]") {
+  TempDir dir;
+  auto writer = TimelineWriter::Create(dir / "work", 64);
+  REQUIRE(writer);
+  REQUIRE((*writer)->Add(30, "c1").ok());
+  REQUIRE((*writer)->Add(10, "a1").ok());
+  REQUIRE((*writer)->Add(30, "c2").ok());
+  REQUIRE((*writer)->Add(20, "b1").ok());
+  REQUIRE((*writer)->Add(10, "a2").ok());
+  REQUIRE((*writer)->Add(30, "c3").ok());
+  REQUIRE((*writer)->Add(-1, "z").ok());
+  REQUIRE((*writer)->Finish(dir / "out.jsonl").ok());
+  CHECK(ReadFile(dir / "out.jsonl") == "z\na1\na2\nb1\nc1\nc2\nc3\n");
+}
+
+TEST_CASE("timeline with no lines writes an empty file", "[normalize][timeline]") {
+  TempDir dir;
+  auto writer = TimelineWriter::Create(dir / "work");
+  REQUIRE(writer);
+  REQUIRE((*writer)->Finish(dir / "out.jsonl").ok());
+  CHECK(ReadFile(dir / "out.jsonl").empty());
+  CHECK((*writer)->count() == 0);
+}
+
+TEST_CASE("timeline refuses an existing output and lines with a line feed", "[normalize][timeline]") {
+  TempDir dir;
+  custody::test::WriteFile(dir / "out.jsonl", "evidence\n");
+  auto writer = TimelineWriter::Create(dir / "work", 1);
+  REQUIRE(writer);
+  CHECK((*writer)->Add(1, "two\nlines").error().code() == ErrorCode::kInvalidArgument);
+  REQUIRE((*writer)->Add(1, "a").ok());
+  REQUIRE((*writer)->Add(2, "b").ok());
+  const auto s = (*writer)->Finish(dir / "out.jsonl");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code() == ErrorCode::kIo);
+  CHECK(ReadFile(dir / "out.jsonl") == "evidence\n");  // untouched
+  CHECK(custody::test::Names(dir / "work").empty());    // runs removed on failure too
+  CHECK_FALSE((*writer)->Add(3, "c").ok());
+  CHECK_FALSE((*writer)->Finish(dir / "other.jsonl").ok());
+}
+
+TEST_CASE("timeline removes run files when dropped without Finish", "[normalize][timeline]") {
+  TempDir dir;
+  {
+    auto writer = TimelineWriter::Create(dir / "work", 1);
+    REQUIRE(writer);
+    for (int i = 0; i < 10; ++i) REQUIRE((*writer)->Add(i, "line").ok());
+    CHECK_FALSE(custody::test::Names(dir / "work").empty());
+  }
+  CHECK(custody::test::Names(dir / "work").empty());
+}
+
+TEST_CASE("timeline work folder must be a folder", "[normalize][timeline]") {
+  TempDir dir;
+  custody::test::WriteFile(dir / "file", "x");
+  CHECK_FALSE(TimelineWriter::Create(dir / "file"));
+}
