@@ -464,7 +464,10 @@ void Server::Send(const httplib::Request& req, httplib::Response& res, int statu
     std::lock_guard lock(calls_mu_);
     call = calls_total_;
   }
-  if (body.size() > 64 && ShouldGzip(req, call)) {
+  // cpp-httplib compresses text/* bodies by itself whenever the client accepts gzip; compressing
+  // them here too would send gzip inside gzip under two Content-Encoding headers.
+  const bool httplib_compresses = std::string_view(content_type).rfind("text/", 0) == 0;
+  if (body.size() > 64 && !httplib_compresses && ShouldGzip(req, call)) {
     body = GzipString(body);
     res.set_header("Content-Encoding", "gzip");
   }
