@@ -57,7 +57,7 @@ std::string MetadataJson(const SealRequest& r, const std::string& bundle_id, std
   d.AddMember("case_id", Str(r.case_id, a), a);
   d.AddMember("examiner", Str(r.examiner, a), a);
   d.AddMember("sealed_at", Str(FormatRfc3339(r.sealed_at), a), a);
-  d.AddMember("kind", Str("seal", a), a);
+  d.AddMember("kind", Str(r.kind, a), a);
   rapidjson::Value collector(rapidjson::kObjectType);
   collector.AddMember("os_user", Str(UserName(), a), a);
   collector.AddMember("uid", static_cast<std::int64_t>(::geteuid()), a);
@@ -89,6 +89,11 @@ std::string MetadataJson(const SealRequest& r, const std::string& bundle_id, std
   signer.AddMember("subject", Str(crypto::SubjectString(r.signer->certificate()), a), a);
   signer.AddMember("cert_sha256", Str(crypto::CertificateSha256(r.signer->certificate()), a), a);
   d.AddMember("signer", signer, a);
+  if (!r.collection_json.empty()) {
+    rapidjson::Document collection(&a);
+    collection.Parse(r.collection_json.data(), r.collection_json.size());
+    if (!collection.HasParseError()) d.AddMember("collection", rapidjson::Value(collection, a), a);
+  }
   return json::Pretty(d);
 }
 
@@ -146,6 +151,14 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   if (r.signer == nullptr) return Error(ErrorCode::kInternal, "seal: no signer");
   CUSTODY_RETURN_IF_ERROR(CheckHeaderValue("case id", r.case_id));
   CUSTODY_RETURN_IF_ERROR(CheckHeaderValue("examiner", r.examiner));
+  CUSTODY_RETURN_IF_ERROR(CheckHeaderValue("time window", r.time_window));
+  if (!r.collection_json.empty()) {
+    rapidjson::Document collection;
+    collection.Parse(r.collection_json.data(), r.collection_json.size());
+    if (collection.HasParseError() || !collection.IsObject()) {
+      return Error(ErrorCode::kInternal, "seal: the collection report is not a JSON object");
+    }
+  }
   // A bundle must not claim a sealing time its own certificate was not valid at.
   CUSTODY_RETURN_IF_ERROR(crypto::CheckValidAt(r.signer->certificate(), r.sealed_at));
   auto tree = io::ListPayloadTree(r.source_dir);
@@ -245,6 +258,7 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   statement.sealed_at = FormatRfc3339(r.sealed_at);
   statement.payload_oxum = oxum;
   statement.previous_statement_sha256 = r.previous_statement_sha256;
+  statement.time_window = r.time_window;
   std::string statement_text = RenderStatement(statement);
   result.statement_sha256 = crypto::Sha256Hex(statement_text);
   auto signature = crypto::CmsSignDetached(statement_text, *r.signer);

@@ -35,6 +35,12 @@ struct SealRequest {
   const crypto::SigningIdentity* signer = nullptr;
   UtcSeconds sealed_at{};
   std::string previous_statement_sha256 = "none";
+  // "seal" for a folder sealed as is; "collect" for a collection, which also gives the window it
+  // claims to cover ("<since>/<until>", RFC 3339 UTC) and its report (a JSON object, written as
+  // the "collection" member of metadata/collection.json).
+  std::string kind = "seal";
+  std::string time_window = "none";
+  std::string collection_json;
   std::vector<std::string> command_line;  // already redacted
   ToolInfo tool;
   const std::atomic<bool>* cancel = nullptr;  // set by a signal handler: stop and clean up

@@ -37,6 +37,9 @@ struct VerifyReport {
   std::string case_id;
   std::string examiner;
   std::string sealed_at;
+  std::string time_window;     // "none", or "<since>/<until>" of a collection
+  std::string bundle_kind;     // "seal" or "collect" (metadata/collection.json)
+  std::optional<bool> collection_complete;  // set for collections
   std::string statement_sha256;
   std::string signer_subject;
   std::string signer_cert_sha256;

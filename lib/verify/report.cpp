@@ -20,6 +20,10 @@ std::string RenderText(const VerifyReport& r) {
     out += "  case         " + r.case_id + "\n";
     out += "  examiner     " + r.examiner + "\n";
     out += "  sealed at    " + r.sealed_at + "\n";
+    if (!r.time_window.empty() && r.time_window != "none") out += "  window       " + r.time_window + "\n";
+    if (r.collection_complete.has_value()) {
+      out += std::string("  collection   ") + (*r.collection_complete ? "complete" : "INCOMPLETE (see warnings)") + "\n";
+    }
   }
   if (!r.signer_subject.empty()) {
     out += "  signer       " + r.signer_subject + "\n";
@@ -60,6 +64,11 @@ std::string RenderJson(const VerifyReport& r) {
     b.AddMember("case_id", Str(r.case_id, a), a);
     b.AddMember("examiner", Str(r.examiner, a), a);
     b.AddMember("sealed_at", Str(r.sealed_at, a), a);
+    b.AddMember("time_window", Str(r.time_window, a), a);
+    b.AddMember("kind", Str(r.bundle_kind, a), a);
+    rapidjson::Value complete;
+    if (r.collection_complete.has_value()) complete.SetBool(*r.collection_complete);
+    b.AddMember("collection_complete", complete, a);
     b.AddMember("statement_sha256", Str(r.statement_sha256, a), a);
     d.AddMember("bundle", b, a);
   }

@@ -225,6 +225,42 @@ SealedEvent CheckCustodyLog(const std::string& text, const std::string& statemen
   return sealed;
 }
 
+// A collection says what it covers and whether it got everything. An incomplete collection is
+// sound evidence of what it holds, so it is a warning, never hidden; a window in the metadata
+// that differs from the signed statement's is an error.
+void CheckCollection(const rapidjson::Document& doc, VerifyReport& r) {
+  r.bundle_kind = doc["kind"].GetString();
+  auto c = doc.FindMember("collection");
+  if (c == doc.MemberEnd() || !c->value.IsObject()) {
+    if (r.bundle_kind == "collect") {
+      Add(r, Severity::kError, "metadata-invalid", std::string(bundle::kMetadata), "a collection without its report");
+    }
+    return;
+  }
+  const rapidjson::Value& col = c->value;
+  r.collection_complete = col["complete"].GetBool();
+  std::string window = std::string(col["window"]["since"].GetString()) + "/" + col["window"]["until"].GetString();
+  if (!r.time_window.empty() && window != r.time_window) {
+    Add(r, Severity::kError, "time-window-mismatch", std::string(bundle::kMetadata),
+        "the collection report covers " + window + " but the signed statement says " + r.time_window);
+  }
+  if (*r.collection_complete) return;
+  std::string what;
+  for (const auto& source : col["sources"].GetArray()) {
+    for (const auto& stream : source["streams"].GetArray()) {
+      for (const auto& item : stream["items"].GetArray()) {
+        if (std::string(item["status"].GetString()) != "incomplete") continue;
+        std::string gap = item["gaps"].GetArray().Empty() ? "incomplete" : item["gaps"][0].GetString();
+        what += std::string(what.empty() ? "" : "; ") + source["name"].GetString() + "/" +
+                stream["name"].GetString() + "/" + item["object"].GetString() + ": " + gap;
+      }
+    }
+  }
+  std::string reason = col["stop_reason"].GetString();
+  Add(r, Severity::kWarning, "collection-incomplete", std::string(bundle::kMetadata),
+      "the collection is incomplete (" + reason + ")" + (what.empty() ? "" : ": " + what));
+}
+
 void CheckBundle(const BagContents& bag, const VerifyOptions& options, VerifyReport& r) {
   using namespace bundle;
   const std::string_view required[] = {kBagitTxt, kBagInfo,   kManifest,  kTagManifest, kMetadata,
@@ -250,6 +286,7 @@ void CheckBundle(const BagContents& bag, const VerifyOptions& options, VerifyRep
     r.case_id = statement->case_id;
     r.examiner = statement->examiner;
     r.sealed_at = statement->sealed_at;
+    r.time_window = statement->time_window;
     std::set<std::string> listed;
     for (const auto& [path, digest] : statement->files) {
       listed.insert(path);
@@ -364,6 +401,8 @@ void CheckBundle(const BagContents& bag, const VerifyOptions& options, VerifyRep
       Add(r, Severity::kError, "metadata-invalid", std::string(kMetadata), doc.error().message());
     } else if (Status s = json::ValidateAgainstSchema(*doc, json::kCollectionSchema); !s) {
       Add(r, Severity::kError, "metadata-invalid", std::string(kMetadata), s.error().message());
+    } else {
+      CheckCollection(*doc, r);
     }
   }
 }
