@@ -75,9 +75,26 @@ int Main(std::ostream& out, std::ostream& err, int argc, const char* const* argv
   app.footer(kExitCodeHelp);
   // The command list, in help order.
   AddKeygenCommand(app, ctx);
+  AddCollectCommand(app, ctx);
   AddSealCommand(app, ctx);
   AddVerifyCommand(app, ctx);
   AddTransferCommands(app, ctx);
+  // A secret typed on the command line is refused before the parser can echo it back.
+  static const char* const kSecretFlags[] = {"--password", "--passphrase", "--token", "--secret", "--client-secret",
+                                             "--access-token", "--refresh-token", "--api-key"};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    for (const char* flag : kSecretFlags) {
+      std::string f(flag);
+      if (arg == f || arg.rfind(f + "=", 0) == 0) {
+        err << "custody: " << f
+            << " is not accepted: secrets never go on the command line (they end up in shell history and "
+               "process listings). Use the environment (SF_ACCESS_TOKEN, SF_CLIENT_SECRET, SF_REFRESH_TOKEN, "
+               "CUSTODY_KEY_PASSPHRASE) or a file.\n";
+        return kExitUsage;
+      }
+    }
+  }
   // An unknown command gets the nearest known name, not CLI11's generic complaint.
   if (argc > 1 && argv[1][0] != '-') {
     std::string given = argv[1];

@@ -11,6 +11,7 @@ void AddKeygenCommand(CLI::App& app, Context& ctx);
 void AddSealCommand(CLI::App& app, Context& ctx);
 void AddVerifyCommand(CLI::App& app, Context& ctx);
 void AddTransferCommands(CLI::App& app, Context& ctx);  // transfer and receive
+void AddCollectCommand(CLI::App& app, Context& ctx);    // collect salesforce
 
 // The whole CLI, callable from tests: parses argv, runs one subcommand, returns the exit code.
 int Main(std::ostream& out, std::ostream& err, int argc, const char* const* argv,

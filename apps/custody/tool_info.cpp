@@ -1,3 +1,4 @@
+#include <curl/curl.h>
 #include "tool_info.h"
 
 #include <archive.h>
@@ -50,7 +51,8 @@ bundle::ToolInfo CurrentToolInfo() {
   info.libraries = {{"cli11", CLI11_VERSION},
                     {"libarchive", libarchive_details},
                     {"openssl", OpenSSL_version(OPENSSL_VERSION)},
-                    {"rapidjson", RAPIDJSON_VERSION_STRING}};
+                    {"rapidjson", RAPIDJSON_VERSION_STRING},
+                    {"libcurl", curl_version()}};
   return info;
 }
 

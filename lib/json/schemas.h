@@ -9,5 +9,7 @@ extern const char* const kCollectionSchema;
 extern const char* const kVerifyReportSchema;
 extern const char* const kSimStartupSchema;
 extern const char* const kSimAnswerKeySchema;
+extern const char* const kRecordSchema;
+extern const char* const kCaptureSidecarSchema;
 
 }  // namespace custody::json

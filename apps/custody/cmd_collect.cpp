@@ -1,0 +1,346 @@
+// custody collect salesforce: collect, normalize and seal in one command.
+
+#include <unistd.h>
+
+#include <mutex>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "bundle/seal.h"
+#include "commands.h"
+#include "connectors/salesforce/collector.h"
+#include "exit_codes.h"
+#include "signing.h"
+#include "tool_info.h"
+
+namespace custody::cli {
+
+namespace {
+
+struct CollectFlags {
+  std::string instance_url;
+  std::string auth = "token";
+  std::string login_url;
+  std::string client_id;
+  std::string username;
+  std::string jwt_key;
+  std::string ca_file;
+  std::string since;
+  std::string until;
+  std::string streams = "field-history,logins,exports";
+  std::string case_id;
+  std::string examiner;
+  std::string key;
+  std::string cert;
+  std::string out;
+  std::string work_dir;
+  bool keep_work_dir = false;
+  bool force = false;
+  std::string api_version = "62.0";
+  int budget_reserve = 10;
+  int batch_size = 2000;
+  int max_attempts = 5;
+  int retry_delay_ms = 500;
+  std::uint64_t bulk_threshold = 2000000;
+  std::string log_format = "text";
+};
+
+// "7d", "12h", "30m", "90s": that long before now.
+std::optional<std::chrono::seconds> ParseRelative(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t n = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9' || n > 1000000) return std::nullopt;
+    n = n * 10 + (text[i] - '0');
+  }
+  switch (text.back()) {
+    case 'd': return std::chrono::seconds(n * 86400);
+    case 'h': return std::chrono::seconds(n * 3600);
+    case 'm': return std::chrono::seconds(n * 60);
+    case 's': return std::chrono::seconds(n);
+    default: return std::nullopt;
+  }
+}
+
+Result<UtcSeconds> ParseTimeFlag(const char* flag, const std::string& text, UtcSeconds now) {
+  if (auto rel = ParseRelative(text)) return now - *rel;
+  auto t = ParseRfc3339(text);
+  if (!t) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string(flag) + " '" + text +
+                     "' is neither RFC 3339 with a zone (2026-04-01T00:00:00Z, 2026-04-01T02:00:00+02:00) nor a "
+                     "relative time (7d, 12h, 30m); a time without a zone is refused, never read as local time");
+  }
+  return *t;
+}
+
+// Serializes log and progress output from the worker threads.
+class Reporter {
+ public:
+  Reporter(std::ostream& err, bool json, bool tty) : err_(err), json_(json), tty_(tty) {}
+  void Progress(const std::string& stream, const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (json_) {
+      Line("progress", stream, what);
+    } else if (tty_) {
+      std::string line = "[" + stream + "] " + what;
+      if (line.size() > 100) line.resize(100);
+      err_ << "\r\033[K" << line << std::flush;
+      dirty_ = true;
+    }
+  }
+  void Info(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (json_) {
+      Line("info", "", what);
+      return;
+    }
+    if (dirty_) err_ << "\r\033[K";
+    dirty_ = false;
+    if (tty_) err_ << what << "\n";
+  }
+  void EndProgress() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (dirty_) err_ << "\r\033[K" << std::flush;
+    dirty_ = false;
+  }
+
+ private:
+  void Line(const char* event, const std::string& stream, const std::string& what) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.StartObject();
+    w.Key("time");
+    w.String(FormatRfc3339(SystemClock().Now()).c_str());
+    w.Key("event");
+    w.String(event);
+    if (!stream.empty()) {
+      w.Key("stream");
+      w.String(stream.c_str());
+    }
+    w.Key("message");
+    w.String(what.c_str());
+    w.EndObject();
+    err_ << b.GetString() << "\n" << std::flush;
+  }
+  std::mutex mu_;
+  std::ostream& err_;
+  bool json_;
+  bool tty_;
+  bool dirty_ = false;
+};
+
+int ExitFor(const connectors::salesforce::CollectReport& r) {
+  using connectors::salesforce::StopReason;
+  if (r.complete) return kExitOk;
+  switch (r.stop) {
+    case StopReason::kInterrupted: return kExitInterrupted;
+    case StopReason::kAuth: return kExitAuth;
+    case StopReason::kApiBudget: return kExitApiBudget;
+    default: return kExitPartial;
+  }
+}
+
+Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
+  namespace sf = connectors::salesforce;
+  if (f.log_format != "text" && f.log_format != "json") {
+    return Error(ErrorCode::kInvalidArgument, "--log-format must be text or json");
+  }
+  UtcSeconds now = ctx.clock.Now();
+  auto since = ParseTimeFlag("--since", f.since, now);
+  if (!since) return since.error();
+  UtcSeconds until = now;
+  if (!f.until.empty()) {
+    auto u = ParseTimeFlag("--until", f.until, now);
+    if (!u) return u.error();
+    until = *u;
+  }
+  if (*since >= until) {
+    return Error(ErrorCode::kInvalidArgument, "--since " + FormatRfc3339(*since) + " is not before --until " +
+                                                  FormatRfc3339(until));
+  }
+  sf::CollectOptions o;
+  o.since = *since;
+  o.until = until;
+  o.api_version = f.api_version;
+  o.streams.clear();
+  {
+    std::string rest = f.streams;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string s = rest.substr(0, comma);
+      rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+      if (s != sf::kStreamFieldHistory && s != sf::kStreamLogins && s != sf::kStreamExports) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "--streams: unknown stream '" + s + "' (known: field-history, logins, exports)");
+      }
+      if (std::find(o.streams.begin(), o.streams.end(), s) == o.streams.end()) o.streams.push_back(s);
+    }
+    if (o.streams.empty()) return Error(ErrorCode::kInvalidArgument, "--streams names no stream");
+  }
+  auto mode = auth::ParseSalesforceAuthMode(f.auth);
+  if (!mode) return mode.error();
+  o.auth.mode = *mode;
+  auto trim = [](std::string u) {
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    return u;
+  };
+  o.auth.instance_url = trim(f.instance_url);
+  o.auth.login_url = trim(f.login_url);
+  o.auth.client_id = f.client_id;
+  o.auth.username = f.username;
+  o.auth.jwt_key_file = f.jwt_key;
+  o.transport.ca_file = f.ca_file;
+  o.transport.user_agent = "custody/" + CurrentToolInfo().version;
+  if (f.budget_reserve < 0 || f.budget_reserve > 100) {
+    return Error(ErrorCode::kInvalidArgument, "--api-budget-reserve must be a percentage from 0 to 100");
+  }
+  o.budget_reserve = f.budget_reserve / 100.0;
+  if (f.batch_size < 200 || f.batch_size > 2000) {
+    return Error(ErrorCode::kInvalidArgument, "--batch-size must be from 200 to 2000 (Salesforce's range)");
+  }
+  o.batch_size = f.batch_size;
+  if (f.max_attempts < 1 || f.retry_delay_ms < 0) {
+    return Error(ErrorCode::kInvalidArgument, "--max-attempts must be at least 1 and --retry-delay-ms not negative");
+  }
+  o.retry.max_attempts = f.max_attempts;
+  o.retry.base = std::chrono::milliseconds(f.retry_delay_ms);
+  o.bulk_threshold = f.bulk_threshold;
+  o.cancel = ctx.cancel;
+  if (Status s = http::CheckUrlPolicy(o.auth.instance_url); !s) return s.error().Context("--instance-url");
+  if (!o.auth.login_url.empty()) {
+    if (Status s = http::CheckUrlPolicy(o.auth.login_url); !s) return s.error().Context("--login-url");
+  }
+
+  // Everything that could make sealing fail is checked before the first request.
+  auto identity = LoadSigningIdentity(ctx.fs, f.key, f.cert);
+  if (!identity) return identity.error();
+  std::error_code ec;
+  if (!f.force && std::filesystem::exists(f.out, ec)) {
+    return Error(ErrorCode::kInvalidArgument, "the output " + f.out + " exists; pass --force to replace it");
+  }
+  std::filesystem::path work = f.work_dir.empty() ? std::filesystem::path(f.out + ".work") : std::filesystem::path(f.work_dir);
+  if (std::filesystem::exists(work, ec)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the work folder " + work.string() +
+                     " exists (a previous collection's captures?); move it away or pass another --work-dir");
+  }
+  o.payload_root = work / "payload";
+  o.work_dir = work / "scratch";
+  std::filesystem::create_directories(o.payload_root, ec);
+  if (!ec) std::filesystem::create_directories(o.work_dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "create the work folder " + work.string() + ": " + ec.message());
+
+  Reporter reporter(ctx.err, f.log_format == "json", ::isatty(STDERR_FILENO) == 1);
+  o.progress = [&reporter](const std::string& stream, const std::string& what) { reporter.Progress(stream, what); };
+  reporter.Info("collecting " + o.auth.instance_url + " from " + FormatRfc3339(o.since) + " to " +
+                FormatRfc3339(o.until) + " into " + work.string());
+  auth::Redactor redactor;
+  auto report = sf::CollectSalesforce(o, ctx.clock, redactor);
+  reporter.EndProgress();
+  if (!report) {
+    // Nothing was collected: no bundle, and no empty work folder left behind.
+    std::filesystem::remove_all(work, ec);
+    Error e = report.error();
+    return Error(e.code(), redactor.Apply("collect salesforce " + o.auth.instance_url + ": " + e.message()));
+  }
+
+  auto sealed_at = SealTime(ctx.clock);
+  if (!sealed_at) return sealed_at.error();
+  bundle::SealRequest request;
+  request.source_dir = o.payload_root;
+  request.out = f.out;
+  request.overwrite = f.force;
+  request.case_id = f.case_id;
+  request.examiner = f.examiner;
+  request.signer = &*identity;
+  request.sealed_at = *sealed_at;
+  request.kind = "collect";
+  request.time_window = FormatRfc3339(o.since) + "/" + FormatRfc3339(o.until);
+  request.collection_json = sf::ReportJson(*report, o);
+  request.command_line = RedactCommandLine(ctx.argv);
+  request.tool = CurrentToolInfo();
+  // Not ctx.cancel: after Ctrl-C what was received is still sealed, as incomplete.
+  request.cancel = nullptr;
+  auto sealed = bundle::Seal(ctx.fs, request);
+  if (!sealed) {
+    return sealed.error().Context("seal the collection (the captures are kept in " + work.string() + ")");
+  }
+  if (!f.keep_work_dir) std::filesystem::remove_all(work, ec);
+
+  std::uint64_t unavailable = 0;
+  for (const auto& s : report->streams) {
+    for (const auto& i : s.items) unavailable += i.status == "unavailable" ? 1 : 0;
+  }
+  ctx.out << "collected    " << report->normalized_records << " records from " << o.auth.instance_url << " in "
+          << report->requests << " requests\n";
+  for (const auto& s : report->streams) {
+    ctx.out << "  " << s.name << std::string(s.name.size() < 14 ? 14 - s.name.size() : 1, ' ') << s.status << ", "
+            << s.records << " records\n";
+    for (const auto& i : s.items) {
+      if (i.status == "incomplete") {
+        ctx.out << "    INCOMPLETE " << i.object << ": " << (i.gaps.empty() ? "" : i.gaps.front()) << "\n";
+      }
+    }
+  }
+  if (unavailable > 0) ctx.out << "unavailable  " << unavailable << " objects or logs (not licensed; see the bundle)\n";
+  ctx.out << "window       " << request.time_window << "\n"
+          << "bundle       " << f.out << (report->complete ? "" : " (INCOMPLETE: " + sf::StopReasonName(report->stop) + ")")
+          << "\n"
+          << "bundle id    " << sealed->bundle_id << "\n"
+          << "statement    sha256 " << sealed->statement_sha256 << "\n";
+  if (!report->stop_detail.empty()) ctx.out << "stopped      " << report->stop_detail << "\n";
+  ctx.out << "next         custody verify " << f.out << " --trusted-cert " << f.cert << "\n";
+  ctx.exit_override = ExitFor(*report);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddCollectCommand(CLI::App& app, Context& ctx) {
+  CLI::App* collect = app.add_subcommand("collect", "Collect logs from a source into a sealed evidence bundle");
+  collect->require_subcommand(1, 1);
+  auto f = std::make_shared<CollectFlags>();
+  CLI::App* cmd = collect->add_subcommand(
+      "salesforce", "Field history, login and export logs of a Salesforce org, sealed with their completeness");
+  cmd->add_option("--instance-url", f->instance_url, "The org's My Domain URL (https://...my.salesforce.com)")
+      ->required();
+  cmd->add_option("--auth", f->auth, "token (SF_ACCESS_TOKEN), jwt, client-credentials (SF_CLIENT_SECRET) or "
+                                     "refresh-token (SF_REFRESH_TOKEN)")
+      ->required();
+  cmd->add_option("--login-url", f->login_url, "Token endpoint host for jwt and refresh-token "
+                                               "(default https://login.salesforce.com)");
+  cmd->add_option("--client-id", f->client_id, "Connected app consumer key");
+  cmd->add_option("--username", f->username, "User the JWT is issued for (--auth jwt)");
+  cmd->add_option("--jwt-key", f->jwt_key, "RSA private key (PEM) of the connected app's certificate (--auth jwt)");
+  cmd->add_option("--ca-file", f->ca_file, "CA certificates (PEM) to trust instead of the system's");
+  cmd->add_option("--since", f->since, "Start of the window: RFC 3339 with Z or an offset, or 7d/12h/30m ago")
+      ->required();
+  cmd->add_option("--until", f->until, "End of the window (exclusive; default now)");
+  cmd->add_option("--streams", f->streams, "Comma-separated: field-history,logins,exports (default all)");
+  cmd->add_option("--case", f->case_id, "Case identifier")->required();
+  cmd->add_option("--examiner", f->examiner, "Name of the examiner collecting")->required();
+  cmd->add_option("--key", f->key, "Signing key (PEM; CUSTODY_KEY_PASSPHRASE if encrypted)")->required();
+  cmd->add_option("--cert", f->cert, "Signer's certificate (PEM)")->required();
+  cmd->add_option("--out", f->out, "Bundle to write (.tar)")->required();
+  cmd->add_flag("--force", f->force, "Replace an existing bundle at --out");
+  cmd->add_option("--work-dir", f->work_dir, "Where captures are kept until sealed (default <out>.work)");
+  cmd->add_flag("--keep-work-dir", f->keep_work_dir, "Keep the work folder after sealing");
+  cmd->add_option("--api-version", f->api_version, "REST API version (default 62.0)");
+  cmd->add_option("--api-budget-reserve", f->budget_reserve,
+                  "Stop when less than this percentage of the daily API requests is left (default 10)");
+  cmd->add_option("--batch-size", f->batch_size, "Query page size asked for, 200..2000 (default 2000)");
+  cmd->add_option("--bulk-threshold", f->bulk_threshold,
+                  "History objects with more rows than this are read with Bulk API 2.0 (default 2000000; 0 = never)");
+  cmd->add_option("--max-attempts", f->max_attempts, "Attempts per request before giving up (default 5)");
+  cmd->add_option("--retry-delay-ms", f->retry_delay_ms, "First retry delay; doubles per attempt, with jitter "
+                                                         "(default 500)");
+  cmd->add_option("--log-format", f->log_format, "text (progress on a terminal) or json (one JSON object a line on "
+                                                 "stderr)");
+  cmd->footer(
+      "Secrets never go on the command line: SF_ACCESS_TOKEN, SF_CLIENT_SECRET, SF_REFRESH_TOKEN,\n"
+      "SF_JWT_KEY_PASSPHRASE and CUSTODY_KEY_PASSPHRASE come from the environment, the JWT key from a file.");
+  cmd->callback([f, &ctx] { ctx.status = RunCollectSalesforce(*f, ctx); });
+}
+
+}  // namespace custody::cli

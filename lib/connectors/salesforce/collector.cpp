@@ -1,0 +1,977 @@
+#include "connectors/salesforce/collector.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "capture/capture.h"
+#include "crypto/digest.h"
+#include "normalize/csv_reader.h"
+#include "normalize/record.h"
+#include "normalize/salesforce_map.h"
+#include "normalize/timeline.h"
+
+namespace custody::connectors::salesforce {
+
+namespace {
+
+// Event log file types whose rows can show data leaving the org (research §4.4). Other types are
+// listed (the listing is captured) but not downloaded.
+const std::set<std::string>& ExportLogTypes() {
+  static const std::set<std::string> kTypes = {
+      "ReportExport", "Report", "API", "RestApi", "ApiTotalUsage", "BulkApi", "BulkApiRequest", "BulkApi2",
+      "URI", "ContentTransfer", "ContentDistribution", "DocumentAttachmentDownloads", "DocumentAttachmentDownoads",
+      "Dashboard", "MultiblockReport", "AsynchronousReportRun", "Sites", "Search", "SearchClick", "WaveDownload",
+      "VisualforceRequest", "LightningInteraction", "AuraRequest", "DatabaseSave", "MetadataApiOperation",
+      "PermissionUpdate", "GroupMembership", "InsufficientAccess", "TransactionSecurity", "ApexRestApi",
+      "ApexSoap"};
+  return kTypes;
+}
+const std::vector<std::string> kLoginLogTypes = {"Login", "LoginAs", "Logout"};
+const std::vector<std::string> kLoginEvents = {"LoginEvent", "LoginAsEvent", "LogoutEvent"};
+const std::vector<std::string> kExportEvents = {"ReportEvent", "ApiEvent", "BulkApiResultEventStore", "ListViewEvent"};
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string Str(const rapidjson::Value& v, const char* member) {
+  if (!v.IsObject()) return "";
+  auto it = v.FindMember(member);
+  if (it == v.MemberEnd()) return "";
+  if (it->value.IsString()) return it->value.GetString();
+  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
+  if (it->value.IsDouble()) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", it->value.GetDouble());
+    return buf;
+  }
+  return "";
+}
+
+std::string Soql(UtcSeconds t) { return FormatRfc3339(t); }
+
+std::string FloorDay(UtcSeconds t) {
+  return FormatRfc3339(std::chrono::floor<std::chrono::days>(t));
+}
+
+std::string Pad(std::uint64_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%06llu", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+// A file name part from a server value: keeps [A-Za-z0-9._-], maps the rest to '_'.
+std::string Safe(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_';
+    out += ok ? c : '_';
+  }
+  return out.empty() ? "_" : out;
+}
+
+// "2026-04-02T00:00:00.000+0000" -> "20260402T000000Z"
+std::string CompactSfTime(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 19)) {
+    if (c >= '0' && c <= '9') out += c;
+    if (c == 'T') out += 'T';
+  }
+  return out + "Z";
+}
+
+// What the normalization pass reads, in order.
+struct Task {
+  enum Kind { kJsonPage, kCsvFile, kBulkCsv } kind = kJsonPage;
+  std::string stream;
+  std::string object;
+  std::string elf_event_type;
+  std::string body_path;
+  std::string bag_path;
+};
+
+struct LogFileEntry {
+  std::string id, event_type, log_date, created_date, interval, sequence, url;
+  std::optional<std::uint64_t> length;
+};
+
+struct Describe {
+  bool ok = false;
+  std::vector<std::string> fields;  // queryable field names, describe order
+};
+
+// Bulk API 2.0 does not serve big objects and event storage (research §5); history objects it does.
+bool IsBulkable(const std::string& name) {
+  return name != "FieldHistoryArchive" && name.size() > 7 && name.compare(name.size() - 7, 7, "History") == 0;
+}
+
+class Worker {
+ public:
+  Worker(const CollectOptions& options, Client& client, const std::set<std::string>& objects, std::string stream)
+      : o_(options), client_(client), objects_(objects), stream_(std::move(stream)) {}
+
+  StreamReport report;
+  std::vector<Task> tasks;
+  std::vector<LogFileEntry> log_files;  // listed, for the normalization plan
+
+  bool Stopped() const { return stopped_; }
+
+  Describe DescribeObject(const std::string& object) {
+    Describe d;
+    Call call;
+    call.request.url = o_.auth.instance_url + "/services/data/v" + o_.api_version + "/sobjects/" + object + "/describe";
+    call.request.headers = {{"Accept", "application/json"}};
+    call.purpose = {o_.source, stream_, object, "describe", "", 0, 1};
+    call.dir = "raw/" + o_.source + "/" + stream_ + "/" + object;
+    call.name = "describe.json";
+    call.validate = [](const capture::CaptureFile& f) -> std::optional<std::string> {
+      rapidjson::Document doc;
+      std::string body = ReadWhole(f.path().string());
+      doc.Parse(body.data(), body.size());
+      if (doc.HasParseError() || !doc.IsObject()) return "describe body is not a JSON object";
+      return std::nullopt;
+    };
+    CallResult r = client_.Execute(call);
+    if (!r.ok) {
+      Halt(r);
+      return d;
+    }
+    if (r.status != 200) return d;
+    rapidjson::Document doc;
+    std::string body = ReadWhole(r.body_path);
+    doc.Parse(body.data(), body.size());
+    auto fields = doc.FindMember("fields");
+    if (fields == doc.MemberEnd() || !fields->value.IsArray()) return d;
+    for (const auto& f : fields->value.GetArray()) {
+      std::string type = Str(f, "type");
+      if (type == "base64" || type == "address" || type == "location") continue;
+      std::string name = Str(f, "name");
+      if (!name.empty()) d.fields.push_back(name);
+    }
+    d.ok = !d.fields.empty();
+    return d;
+  }
+
+  // Runs a SOQL query to the last page. Pages are captured as they come; the item says what the
+  // server claimed (totalSize) against what arrived.
+  ItemReport RunQuery(const std::string& object, const std::string& soql, bool all, const std::string& dir,
+                      std::vector<std::string>* page_paths, bool normalize, bool bulk_allowed = false) {
+    ItemReport item;
+    item.stream = stream_;
+    item.object = object;
+    item.method = all ? "rest-queryAll" : "rest-query";
+    item.soql = soql;
+    item.unit = "records";
+    std::string url = o_.auth.instance_url + "/services/data/v" + o_.api_version + (all ? "/queryAll" : "/query") +
+                      "?q=" + http::UrlEncode(soql);
+    std::uint64_t page = 0;
+    for (;;) {
+      ++page;
+      struct PageFacts {
+        std::int64_t total = -1;
+        std::uint64_t records = 0;
+        bool done = true;
+        std::string next;
+      } facts;
+      Call call;
+      call.request.url = url;
+      call.request.headers = {{"Accept", "application/json"},
+                              {"Sforce-Query-Options", "batchSize=" + std::to_string(o_.batch_size)}};
+      call.purpose = {o_.source, stream_, object, "query-page", soql, page, 1};
+      call.dir = dir;
+      call.name = "page-" + Pad(page) + ".json";
+      call.validate = [&facts](const capture::CaptureFile& f) -> std::optional<std::string> {
+        std::string body = ReadWhole(f.path().string());
+        rapidjson::Document doc;
+        doc.Parse(body.data(), body.size());
+        if (doc.HasParseError() || !doc.IsObject()) return "the page is not a JSON object (" +
+                                                            std::to_string(body.size()) + " bytes)";
+        auto total = doc.FindMember("totalSize");
+        auto done = doc.FindMember("done");
+        auto records = doc.FindMember("records");
+        if (total == doc.MemberEnd() || !total->value.IsInt64() || done == doc.MemberEnd() ||
+            !done->value.IsBool() || records == doc.MemberEnd() || !records->value.IsArray()) {
+          return "the page lacks totalSize, done or records";
+        }
+        facts.total = total->value.GetInt64();
+        facts.done = done->value.GetBool();
+        facts.records = records->value.Size();
+        auto next = doc.FindMember("nextRecordsUrl");
+        facts.next = next != doc.MemberEnd() && next->value.IsString() ? next->value.GetString() : "";
+        if (!facts.done && facts.next.empty()) return "done is false but there is no nextRecordsUrl";
+        return std::nullopt;
+      };
+      CallResult r = client_.Execute(call);
+      if (!r.ok) {
+        item.gaps.push_back("page " + std::to_string(page) + ": " + r.error);
+        Halt(r);
+        break;
+      }
+      if (r.status != 200) {
+        std::string answer = std::to_string(r.status) + " " + r.error_code + ": " + r.error_message;
+        if (page == 1 && r.status == 400 && r.error_code == "INVALID_TYPE") {
+          item.status = "unavailable";
+          item.server_answer = r.error_code + ": " + r.error_message;
+          return item;
+        }
+        item.gaps.push_back("page " + std::to_string(page) + " answered " + answer);
+        break;
+      }
+      item.pages = page;
+      if (page == 1) {
+        item.expected = static_cast<std::uint64_t>(std::max<std::int64_t>(facts.total, 0));
+        item.expected_from = "totalSize";
+      } else if (item.expected && static_cast<std::int64_t>(*item.expected) != facts.total) {
+        item.gaps.push_back("totalSize changed from " + std::to_string(*item.expected) + " to " +
+                            std::to_string(facts.total) + " on page " + std::to_string(page));
+      }
+      if (page == 1 && bulk_allowed && o_.bulk_threshold > 0 && facts.total > 0 &&
+          static_cast<std::uint64_t>(facts.total) > o_.bulk_threshold && !facts.done) {
+        // Thousands of REST pages would each cost an API call and risk QUERY_TIMEOUT: the same
+        // query goes to Bulk API 2.0. The first page stays in the bundle as what REST said.
+        return RunBulk(object, soql, all, dir, static_cast<std::uint64_t>(facts.total), normalize);
+      }
+      item.received += facts.records;
+      if (page_paths != nullptr) page_paths->push_back(r.body_path);
+      if (normalize) tasks.push_back({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path});
+      if (o_.progress) {
+        o_.progress(stream_, object + " page " + std::to_string(page) + ": " + std::to_string(item.received) + "/" +
+                                 std::to_string(item.expected.value_or(0)) + " records");
+      }
+      if (facts.done) break;
+      // nextRecordsUrl is opaque: used exactly as given, relative to the instance.
+      url = o_.auth.instance_url + facts.next;
+    }
+    bool counts_match = item.expected && item.received == *item.expected;
+    if (item.gaps.empty() && !counts_match) {
+      item.gaps.push_back("received " + std::to_string(item.received) + " records, totalSize said " +
+                          std::to_string(item.expected.value_or(0)));
+    }
+    item.status = item.gaps.empty() ? "complete" : "incomplete";
+    return item;
+  }
+
+  // Bulk API 2.0 query job: create, wait for JobComplete, fetch the CSV results chunk by chunk
+  // by Sforce-Locator. Each chunk's rows are counted against its Sforce-NumberOfRecords, and all
+  // of them against the REST totalSize that triggered the switch.
+  ItemReport RunBulk(const std::string& object, const std::string& soql, bool all, const std::string& dir,
+                     std::uint64_t rest_total, bool normalize) {
+    ItemReport item;
+    item.stream = stream_;
+    item.object = object;
+    item.method = "bulk-2.0";
+    item.soql = soql;
+    item.unit = "records";
+    item.expected = rest_total;
+    item.expected_from = "totalSize";
+    const std::string jobs = o_.auth.instance_url + "/services/data/v" + o_.api_version + "/jobs/query";
+    auto json_ok = [](const capture::CaptureFile& f) -> std::optional<std::string> {
+      rapidjson::Document doc;
+      std::string body = ReadWhole(f.path().string());
+      doc.Parse(body.data(), body.size());
+      if (doc.HasParseError() || !doc.IsObject()) return "the job answer is not a JSON object";
+      return std::nullopt;
+    };
+    Call create;
+    create.request.method = "POST";
+    create.request.url = jobs;
+    create.request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+    {
+      rapidjson::StringBuffer b;
+      rapidjson::Writer<rapidjson::StringBuffer> w(b);
+      w.StartObject();
+      w.Key("operation");
+      w.String(all ? "queryAll" : "query");
+      w.Key("query");
+      w.String(soql.c_str());
+      w.Key("contentType");
+      w.String("CSV");
+      w.Key("columnDelimiter");
+      w.String("COMMA");
+      w.Key("lineEnding");
+      w.String("LF");
+      w.EndObject();
+      create.request.body = b.GetString();
+    }
+    create.purpose = {o_.source, stream_, object, "bulk-job", soql, 0, 1};
+    create.dir = dir + "/bulk";
+    create.name = "job.json";
+    create.validate = json_ok;
+    CallResult c = client_.Execute(create);
+    if (!c.ok || c.status >= 300) {
+      item.gaps.push_back("Bulk API job creation: " + (c.ok ? std::to_string(c.status) + " " + c.error_code + ": " +
+                                                                 c.error_message
+                                                           : c.error));
+      Halt(c);
+      item.status = "incomplete";
+      return item;
+    }
+    std::string job_id;
+    {
+      rapidjson::Document doc;
+      std::string body = ReadWhole(c.body_path);
+      doc.Parse(body.data(), body.size());
+      job_id = Str(doc, "id");
+    }
+    // Poll the job's state with a growing delay (each poll is an API call).
+    std::string state;
+    for (std::uint64_t poll = 1; poll <= 200 && !stopped_; ++poll) {
+      Call status;
+      status.request.url = jobs + "/" + job_id;
+      status.request.headers = {{"Accept", "application/json"}};
+      status.purpose = {o_.source, stream_, object, "bulk-job-status", "", poll, 1};
+      status.dir = dir + "/bulk";
+      status.name = "job-status-" + Pad(poll) + ".json";
+      status.validate = json_ok;
+      CallResult s = client_.Execute(status);
+      if (!s.ok || s.status != 200) {
+        item.gaps.push_back("Bulk API job " + job_id + " status: " +
+                            (s.ok ? std::to_string(s.status) + " " + s.error_code : s.error));
+        Halt(s);
+        break;
+      }
+      rapidjson::Document doc;
+      std::string body = ReadWhole(s.body_path);
+      doc.Parse(body.data(), body.size());
+      state = Str(doc, "state");
+      if (state == "JobComplete" || state == "Failed" || state == "Aborted") break;
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(o_.retry.base * poll, std::chrono::seconds(5)));
+    }
+    if (state != "JobComplete") {
+      if (item.gaps.empty()) item.gaps.push_back("Bulk API job " + job_id + " ended in state '" + state + "'");
+      item.status = "incomplete";
+      return item;
+    }
+    std::string locator;
+    for (std::uint64_t chunk = 1; !stopped_; ++chunk) {
+      Call results;
+      results.request.url = jobs + "/" + job_id + "/results?maxRecords=" + std::to_string(o_.bulk_chunk_records) +
+                            (locator.empty() ? "" : "&locator=" + http::UrlEncode(locator));
+      results.request.headers = {{"Accept", "text/csv"}};
+      results.purpose = {o_.source, stream_, object, "bulk-results", soql, chunk, 1};
+      results.dir = dir + "/bulk";
+      results.name = "results-" + Pad(chunk) + ".csv";
+      std::uint64_t rows = 0;
+      results.validate = [&rows](const capture::CaptureFile& f) -> std::optional<std::string> {
+        auto declared = http::FindHeader(f.head().headers, "Sforce-NumberOfRecords");
+        std::uint64_t n = 0;
+        normalize::CsvReader reader([&n](const normalize::CsvRow& row) -> Status {
+          if (!(row.fields.size() == 1 && row.fields[0].empty())) ++n;
+          return Status::Ok();
+        });
+        std::ifstream in(f.path(), std::ios::binary);
+        std::vector<char> buf(1 << 20);
+        while (in) {
+          in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+          if (in.gcount() <= 0) break;
+          if (!reader.Feed({reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<size_t>(in.gcount())})) {
+            return "the results are not valid CSV";
+          }
+        }
+        if (!reader.Finish()) return "the results are not valid CSV";
+        rows = n > 0 ? n - 1 : 0;  // the header
+        if (declared && *declared != std::to_string(rows)) {
+          return std::to_string(rows) + " rows received, Sforce-NumberOfRecords says " + *declared;
+        }
+        return std::nullopt;
+      };
+      CallResult r = client_.Execute(results);
+      if (!r.ok || r.status != 200) {
+        item.gaps.push_back("Bulk API results chunk " + std::to_string(chunk) + ": " +
+                            (r.ok ? std::to_string(r.status) + " " + r.error_code + ": " + r.error_message : r.error));
+        Halt(r);
+        break;
+      }
+      item.pages = chunk;
+      item.received += rows;
+      if (normalize) tasks.push_back({Task::kBulkCsv, stream_, object, "", r.body_path, r.bag_path});
+      if (o_.progress) {
+        o_.progress(stream_, object + " (Bulk API) chunk " + std::to_string(chunk) + ": " +
+                                 std::to_string(item.received) + "/" + std::to_string(rest_total) + " records");
+      }
+      // Sforce-Locator is opaque; the string "null" ends the results.
+      locator = http::FindHeader(r.headers, "Sforce-Locator").value_or("null");
+      if (locator == "null" || locator.empty()) break;
+    }
+    if (item.gaps.empty() && item.received != rest_total) {
+      item.gaps.push_back("received " + std::to_string(item.received) + " records by Bulk API, totalSize said " +
+                          std::to_string(rest_total));
+    }
+    item.status = item.gaps.empty() ? "complete" : "incomplete";
+    return item;
+  }
+
+  // SELECT <every described field> FROM object WHERE <time> in the window.
+  void CollectObject(const std::string& object, const std::string& time_field, const std::string& order, bool all) {
+    if (stopped_) return;
+    std::string dir = "raw/" + o_.source + "/" + stream_ + "/" + object;
+    if (objects_.count(object) == 0) {
+      // Not in describeGlobal: ask anyway, so the bundle holds the server's own answer.
+      std::string soql = "SELECT Id FROM " + object;
+      if (!time_field.empty()) {
+        soql += " WHERE " + time_field + " >= " + Soql(o_.since) + " AND " + time_field + " < " + Soql(o_.until);
+      }
+      ItemReport item = RunQuery(object, soql, all, dir, nullptr, false);
+      if (item.status != "unavailable") {
+        item.status = "unavailable";
+        item.server_answer = "not listed by describeGlobal (" + item.server_answer + ")";
+      }
+      report.items.push_back(item);
+      return;
+    }
+    Describe d = DescribeObject(object);
+    if (stopped_) {
+      ItemReport item;
+      item.stream = stream_;
+      item.object = object;
+      item.status = "incomplete";
+      item.gaps.push_back("stopped before the query: " + halt_reason_);
+      report.items.push_back(item);
+      return;
+    }
+    std::string select = d.ok ? "" : (time_field.empty() ? "Id" : "Id, " + time_field);
+    for (const auto& f : d.fields) select += (select.empty() ? "" : ", ") + f;
+    std::string soql = "SELECT " + select + " FROM " + object;
+    if (!time_field.empty()) {
+      soql += " WHERE " + time_field + " >= " + Soql(o_.since) + " AND " + time_field + " < " + Soql(o_.until);
+    }
+    if (!order.empty()) soql += " ORDER BY " + order;
+    report.items.push_back(RunQuery(object, soql, all, dir, nullptr, true, IsBulkable(object)));
+  }
+
+  void CollectLogFiles(const std::vector<std::string>& include, bool exclude_logins) {
+    if (stopped_) return;
+    const std::string object = "EventLogFile";
+    std::string base = "raw/" + o_.source + "/" + stream_ + "/EventLogFile";
+    Describe d = DescribeObject(object);
+    std::set<std::string> have(d.fields.begin(), d.fields.end());
+    std::string select = "Id, EventType, LogDate, CreatedDate, LogFileLength";
+    for (const char* f : {"LogFileContentType", "LogFileFieldNames", "LogFileFieldTypes", "ApiVersion", "Interval",
+                          "Sequence"}) {
+      if (have.count(f)) select += std::string(", ") + f;
+    }
+    std::string types;
+    for (const auto& t : exclude_logins ? kLoginLogTypes : include) types += (types.empty() ? "'" : ", '") + t + "'";
+    // Files whose events fall in the window: LogDate is the start of the file's day (or hour).
+    std::string soql = "SELECT " + select + " FROM EventLogFile WHERE LogDate >= " + FloorDay(o_.since) +
+                       " AND LogDate < " + Soql(o_.until) + " AND EventType " + (exclude_logins ? "NOT IN (" : "IN (") +
+                       types + ") ORDER BY CreatedDate ASC, Id ASC";
+    std::vector<std::string> pages;
+    ItemReport listing = RunQuery(object, soql, false, base + "/listing", &pages, false);
+    listing.object = "EventLogFile (listing)";
+    if (listing.status == "unavailable") {
+      report.items.push_back(listing);
+      return;
+    }
+    std::vector<LogFileEntry> entries;
+    for (const auto& p : pages) {
+      std::string body = ReadWhole(p);
+      rapidjson::Document doc;
+      doc.Parse(body.data(), body.size());
+      for (const auto& rec : doc["records"].GetArray()) {
+        LogFileEntry e;
+        e.id = Str(rec, "Id");
+        e.event_type = Str(rec, "EventType");
+        e.log_date = Str(rec, "LogDate");
+        e.created_date = Str(rec, "CreatedDate");
+        e.interval = Str(rec, "Interval");
+        e.sequence = Str(rec, "Sequence");
+        auto len = rec.FindMember("LogFileLength");
+        if (len != rec.MemberEnd() && len->value.IsNumber()) {
+          e.length = static_cast<std::uint64_t>(len->value.GetDouble());
+        }
+        entries.push_back(e);
+      }
+    }
+    report.items.push_back(listing);
+    // One item per event type, in first-listed order; bytes received against LogFileLength.
+    std::map<std::string, size_t> item_of;
+    std::vector<std::string> skipped;
+    for (const LogFileEntry& e : entries) {
+      if (exclude_logins && ExportLogTypes().count(e.event_type) == 0) {
+        if (std::find(skipped.begin(), skipped.end(), e.event_type) == skipped.end()) skipped.push_back(e.event_type);
+        continue;
+      }
+      if (item_of.count(e.event_type) == 0) {
+        ItemReport item;
+        item.stream = stream_;
+        item.object = "EventLogFile:" + e.event_type;
+        item.method = "log-file";
+        item.unit = "bytes";
+        item.expected = 0;
+        item.expected_from = "LogFileLength";
+        item_of[e.event_type] = report.items.size();
+        report.items.push_back(item);
+      }
+      ItemReport& item = report.items[item_of[e.event_type]];
+      if (stopped_) {
+        item.gaps.push_back("file " + e.id + " not downloaded: " + halt_reason_);
+        continue;
+      }
+      if (e.length) *item.expected += *e.length;
+      std::string name = Safe(e.log_date.substr(0, 10)) + (e.interval == "Hourly" ? "T" + Safe(e.log_date.substr(11, 2)) : "") +
+                         "_" + Safe(e.id) + "_" + CompactSfTime(e.created_date) + ".csv";
+      Call call;
+      call.request.url = o_.auth.instance_url + "/services/data/v" + o_.api_version + "/sobjects/EventLogFile/" +
+                         e.id + "/LogFile";
+      call.purpose = {o_.source, stream_, "EventLogFile:" + e.event_type, "log-file", "", 0, 1};
+      call.dir = base + "/" + Safe(e.event_type);
+      call.name = name;
+      std::optional<std::uint64_t> want = e.length;
+      call.validate = [want](const capture::CaptureFile& f) -> std::optional<std::string> {
+        if (want && f.bytes() != *want) {
+          return std::to_string(f.bytes()) + " bytes received, LogFileLength says " + std::to_string(*want);
+        }
+        return std::nullopt;
+      };
+      CallResult r = client_.Execute(call);
+      ++item.pages;
+      if (!r.ok) {
+        item.gaps.push_back("file " + e.id + ": " + r.error);
+        Halt(r);
+        continue;
+      }
+      if (r.status != 200) {
+        item.gaps.push_back("file " + e.id + " answered " + std::to_string(r.status) + " " + r.error_code + ": " +
+                            r.error_message);
+        continue;
+      }
+      item.received += r.bytes;
+      LogFileEntry listed = e;
+      listed.url = r.bag_path;
+      log_files.push_back(listed);
+      tasks.push_back({Task::kCsvFile, stream_, "EventLogFile", e.event_type, r.body_path, r.bag_path});
+      if (o_.progress) o_.progress(stream_, "EventLogFile " + e.event_type + " " + e.id + ": " + std::to_string(r.bytes) + " bytes");
+    }
+    for (auto& [type, index] : item_of) {
+      ItemReport& item = report.items[index];
+      item.status = item.gaps.empty() && item.received == item.expected.value_or(0) ? "complete" : "incomplete";
+    }
+    if (!skipped.empty()) {
+      ItemReport note;
+      note.stream = stream_;
+      note.object = "EventLogFile (listed, not downloaded)";
+      note.method = "log-file";
+      note.status = "complete";
+      for (const auto& t : skipped) note.server_answer += (note.server_answer.empty() ? "" : ", ") + t;
+      note.gaps = {};
+      report.items.push_back(note);
+    }
+  }
+
+  void Finish() {
+    report.name = stream_;
+    bool complete = !stopped_;
+    for (const auto& item : report.items) {
+      if (item.status == "incomplete") complete = false;
+    }
+    report.status = complete ? "complete" : "incomplete";
+  }
+
+ private:
+  void Halt(const CallResult& r) {
+    if (r.stop == StopReason::kNone || r.stop == StopReason::kFailed) return;
+    stopped_ = true;
+    halt_reason_ = r.error;
+  }
+
+  const CollectOptions& o_;
+  Client& client_;
+  const std::set<std::string>& objects_;
+  std::string stream_;
+  bool stopped_ = false;
+  std::string halt_reason_;
+};
+
+bool IsHistoryObject(const std::string& name) {
+  if (name == "LoginHistory") return false;
+  return name.size() > 7 && name.compare(name.size() - 7, 7, "History") == 0;
+}
+
+// The file name of a capture body's bag path relative to data/.
+struct Normalizer {
+  const CollectOptions& o;
+  std::string source_id;
+  normalize::TimelineWriter& timeline;
+  std::uint64_t records = 0;
+  std::uint64_t untimed = 0;
+
+  Status Emit(std::ofstream& out, normalize::Record rec) {
+    std::string line = normalize::ToJsonLine(rec);
+    out << line << '\n';
+    if (!out) return Error(ErrorCode::kIo, "write normalized records");
+    ++records;
+    if (rec.timestamp_ms) return timeline.Add(*rec.timestamp_ms, std::move(line));
+    ++untimed;
+    return Status::Ok();
+  }
+
+  Status Page(const Task& t, std::ofstream& out, std::uint64_t& count) {
+    std::string page = ReadWhole(t.body_path);
+    normalize::RowContext ctx{source_id, t.stream, t.object, ""};
+    return normalize::ForEachQueryRecord(page, [&](const normalize::JsonRecordView& v) -> Status {
+      normalize::Record rec = normalize::MapSalesforceRow(ctx, v.get);
+      rec.raw_file = t.bag_path;
+      rec.record_index = v.index;
+      rec.byte_offset = v.byte_offset;
+      rec.byte_length = v.byte_length;
+      rec.raw_sha256 = crypto::Sha256Hex(std::string_view(page).substr(v.byte_offset, v.byte_length));
+      ++count;
+      return Emit(out, std::move(rec));
+    });
+  }
+
+  Status Csv(const Task& t, std::ofstream& out, std::uint64_t& count) {
+    normalize::RowContext ctx{source_id, t.stream, t.kind == Task::kBulkCsv ? t.object : "EventLogFile",
+                              t.elf_event_type};
+    std::vector<std::string> header;
+    Status inner = Status::Ok();
+    normalize::CsvReader reader([&](const normalize::CsvRow& row) -> Status {
+      if (row.index == 0) {
+        header = row.fields;
+        return Status::Ok();
+      }
+      const std::vector<std::string>& fields = row.fields;
+      // An empty line is not a record (the reader hands it over so that every byte is in a row).
+      if (fields.size() == 1 && fields[0].empty()) return Status::Ok();
+      normalize::FieldGetter get = [&](std::string_view name) -> std::optional<std::string> {
+        for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
+          if (header[i] == name) return fields[i];
+        }
+        return std::nullopt;
+      };
+      normalize::Record rec = normalize::MapSalesforceRow(ctx, get);
+      rec.raw_file = t.bag_path;
+      rec.record_index = row.index - 1;
+      rec.byte_offset = row.byte_offset;
+      rec.byte_length = row.raw.size();
+      rec.raw_sha256 = crypto::Sha256Hex(row.raw);
+      ++count;
+      return Emit(out, std::move(rec));
+    });
+    std::ifstream in(t.body_path, std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      std::streamsize n = in.gcount();
+      if (n <= 0) break;
+      CUSTODY_RETURN_IF_ERROR(
+          reader.Feed({reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<size_t>(n)}));
+    }
+    Status s = reader.Finish();
+    if (!s) return s.error().Context(t.bag_path);
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& clock, auth::Redactor& redactor) {
+  CollectReport report;
+  report.instance_url = o.auth.instance_url;
+  report.api_version = o.api_version;
+  CUSTODY_RETURN_IF_ERROR(http::CheckUrlPolicy(o.auth.instance_url));
+  if (!o.auth.login_url.empty()) CUSTODY_RETURN_IF_ERROR(http::CheckUrlPolicy(o.auth.login_url));
+  auto secrets = auth::LoadSalesforceSecrets(o.auth, auth::ProcessEnvironment());
+  if (!secrets) return secrets.error();
+  auto tokens = auth::MakeSalesforceTokenProvider(o.auth, std::move(*secrets), clock, &redactor);
+  if (!tokens) return tokens.error();
+  SharedState shared(o.budget_reserve);
+  auto make_client = [&](std::uint64_t seed) -> Result<std::unique_ptr<Client>> {
+    auto transport = http::MakeCurlTransport(o.transport);
+    if (!transport) return transport.error();
+    return std::make_unique<Client>(std::move(*transport), **tokens, shared, redactor, o.payload_root, o.retry,
+                                    o.cancel, seed);
+  };
+  auto main_client = make_client(1);
+  if (!main_client) return main_client.error();
+  Client& discovery = **main_client;
+  // The first token: a refused grant stops here, before anything is collected.
+  if (Status s = discovery.Authenticate(); !s) return s.error();
+
+  // Who we are (the collector's own identity, evidence of who collected) and what the org has.
+  std::set<std::string> objects;
+  {
+    Call call;
+    call.request.url = o.auth.instance_url + "/services/oauth2/userinfo";
+    call.request.headers = {{"Accept", "application/json"}};
+    call.purpose = {o.source, "discovery", "userinfo", "userinfo", "", 0, 1};
+    call.dir = "raw/" + o.source + "/discovery";
+    call.name = "userinfo.json";
+    CallResult r = discovery.Execute(call);
+    if (r.ok && r.status == 200) {
+      rapidjson::Document doc;
+      std::string body = ReadWhole(r.body_path);
+      doc.Parse(body.data(), body.size());
+      if (!doc.HasParseError() && doc.IsObject()) {
+        report.org_id = Str(doc, "organization_id");
+        report.user_id = Str(doc, "user_id");
+        report.username = Str(doc, "preferred_username");
+      }
+    }
+    Call global;
+    global.request.url = o.auth.instance_url + "/services/data/v" + o.api_version + "/sobjects/";
+    global.request.headers = {{"Accept", "application/json"}};
+    global.purpose = {o.source, "discovery", "describeGlobal", "describe-global", "", 0, 1};
+    global.dir = "raw/" + o.source + "/discovery";
+    global.name = "sobjects.json";
+    global.validate = [](const capture::CaptureFile& f) -> std::optional<std::string> {
+      rapidjson::Document doc;
+      std::string body = ReadWhole(f.path().string());
+      doc.Parse(body.data(), body.size());
+      if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("sobjects") || !doc["sobjects"].IsArray()) {
+        return "describeGlobal body has no sobjects array";
+      }
+      return std::nullopt;
+    };
+    CallResult g = discovery.Execute(global);
+    if (!g.ok || g.status != 200) {
+      // Nothing but discovery was asked: there is no evidence to seal, only an error to report.
+      std::string why = g.ok ? std::to_string(g.status) + " " + g.error_code + ": " + g.error_message : g.error;
+      ErrorCode code = g.stop == StopReason::kAuth || g.status == 401 ? ErrorCode::kAuth
+                       : g.stop == StopReason::kInterrupted            ? ErrorCode::kCancelled
+                       : g.ok                                          ? ErrorCode::kRemote
+                                                                       : ErrorCode::kNetwork;
+      return Error(code, "describeGlobal (GET " + global.request.url + "): " + why);
+    } else {
+      rapidjson::Document doc;
+      std::string body = ReadWhole(g.body_path);
+      doc.Parse(body.data(), body.size());
+      for (const auto& so : doc["sobjects"].GetArray()) {
+        auto q = so.FindMember("queryable");
+        if (q != so.MemberEnd() && q->value.IsBool() && !q->value.GetBool()) continue;
+        objects.insert(Str(so, "name"));
+      }
+    }
+  }
+
+  auto wants = [&o](const char* s) { return std::find(o.streams.begin(), o.streams.end(), s) != o.streams.end(); };
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::function<void(Worker&)>> jobs;
+  const bool discovered = shared.stop_reason() == StopReason::kNone;
+  if (wants(kStreamFieldHistory)) {
+    jobs.push_back([&objects, discovered](Worker& w) {
+      if (!discovered) return;
+      for (const std::string& name : objects) {
+        if (IsHistoryObject(name)) w.CollectObject(name, "CreatedDate", "CreatedDate ASC, Id ASC", true);
+      }
+      // Field Audit Trail's archive is a big object: only its index (FieldHistoryType, ParentId,
+      // CreatedDate) can be filtered, in that order, so it is read whole.
+      w.CollectObject("FieldHistoryArchive", "", "", false);
+    });
+  }
+  if (wants(kStreamLogins)) {
+    jobs.push_back([discovered](Worker& w) {
+      if (!discovered) return;
+      w.CollectObject("LoginHistory", "LoginTime", "LoginTime ASC, Id ASC", false);
+      for (const auto& e : kLoginEvents) w.CollectObject(e, "EventDate", "EventDate DESC", false);
+      w.CollectLogFiles(kLoginLogTypes, false);
+    });
+  }
+  if (wants(kStreamExports)) {
+    jobs.push_back([discovered](Worker& w) {
+      if (!discovered) return;
+      w.CollectLogFiles({}, true);
+      w.CollectObject("SetupAuditTrail", "CreatedDate", "CreatedDate ASC, Id ASC", false);
+      for (const auto& e : kExportEvents) w.CollectObject(e, "EventDate", "EventDate DESC", false);
+    });
+  }
+  std::vector<std::string> names;
+  if (wants(kStreamFieldHistory)) names.push_back(kStreamFieldHistory);
+  if (wants(kStreamLogins)) names.push_back(kStreamLogins);
+  if (wants(kStreamExports)) names.push_back(kStreamExports);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto c = make_client(i + 2);
+    if (!c) return c.error();
+    clients.push_back(std::move(*c));
+    workers.push_back(std::make_unique<Worker>(o, *clients.back(), objects, names[i]));
+  }
+  // Each stream writes only under its own folder with names fixed by the query and page number,
+  // so the bundle's bytes do not depend on which thread ran first.
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    threads.emplace_back([&, i] { jobs[i](*workers[i]); });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& w : workers) w->Finish();
+
+  // Normalization: derived from the captures on disk, one stream after another.
+  report.requests = discovery.requests();
+  for (auto& c : clients) report.requests += c->requests();
+  std::string source_id = report.org_id.empty() ? "salesforce:" + http::Origin(o.auth.instance_url)
+                                                : "salesforce:" + report.org_id;
+  auto timeline = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs");
+  if (!timeline) return timeline.error();
+  Normalizer norm{o, source_id, **timeline};
+  std::filesystem::path normalized_dir = o.payload_root / "normalized" / o.source;
+  std::error_code ec;
+  std::filesystem::create_directories(normalized_dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "create " + normalized_dir.string() + ": " + ec.message());
+  for (auto& w : workers) {
+    // On hourly orgs a day has a daily file and hourly files with the same events; the daily
+    // file is the complete one (research §4.1), so hourly files of a day that has a daily file
+    // are kept as evidence but not normalized twice.
+    std::set<std::string> daily;
+    for (const auto& f : w->log_files) {
+      if (f.interval != "Hourly") daily.insert(f.event_type + "|" + f.log_date.substr(0, 10));
+    }
+    std::set<std::string> skip;
+    for (const auto& f : w->log_files) {
+      if (f.interval == "Hourly" && daily.count(f.event_type + "|" + f.log_date.substr(0, 10))) skip.insert(f.url);
+    }
+    std::ofstream out(normalized_dir / (w->report.name + ".jsonl"), std::ios::binary);
+    if (!out) return Error(ErrorCode::kIo, "create " + (normalized_dir / (w->report.name + ".jsonl")).string());
+    std::uint64_t count = 0;
+    for (const Task& t : w->tasks) {
+      // Also after an interruption: what was received is normalized and sealed, as incomplete.
+      if (skip.count(t.bag_path)) continue;
+      Status s = t.kind == Task::kJsonPage ? norm.Page(t, out, count) : norm.Csv(t, out, count);
+      if (!s) {
+        // A capture that does not parse stays in the bundle; the stream says it was not normalized.
+        w->report.status = "incomplete";
+        ItemReport bad;
+        bad.stream = w->report.name;
+        bad.object = t.object;
+        bad.method = "normalize";
+        bad.status = "incomplete";
+        bad.gaps.push_back(t.bag_path + " could not be normalized: " + s.error().message());
+        w->report.items.push_back(bad);
+      }
+    }
+    out.close();
+    w->report.records = count;
+    report.streams.push_back(w->report);
+  }
+  CUSTODY_RETURN_IF_ERROR((*timeline)->Finish(o.payload_root / "normalized" / "timeline.jsonl"));
+  report.normalized_records = norm.records;
+  report.untimed_records = norm.untimed;
+  if (o.cancel != nullptr && o.cancel->load()) shared.Stop(StopReason::kInterrupted, "interrupted by a signal");
+
+  report.grants = (*tokens)->Grants();
+  report.clock = shared.clock();
+  report.budget = shared.budget();
+  report.stop = shared.stop_reason();
+  report.stop_detail = shared.stop_detail();
+  report.complete = report.stop == StopReason::kNone;
+  for (const auto& s : report.streams) {
+    if (s.status != "complete") report.complete = false;
+  }
+  if (!report.complete && report.stop == StopReason::kNone) report.stop = StopReason::kFailed;
+  return report;
+}
+
+std::string ReportJson(const CollectReport& r, const CollectOptions& o) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  auto opt = [&](const std::string& s) {
+    if (s.empty()) w.Null(); else str(s);
+  };
+  w.StartObject();
+  str("complete"); w.Bool(r.complete);
+  str("stop_reason"); str(StopReasonName(r.stop));
+  str("stop_detail"); opt(r.stop_detail);
+  str("window");
+  w.StartObject();
+  str("since"); str(FormatRfc3339(o.since));
+  str("until"); str(FormatRfc3339(o.until));
+  w.EndObject();
+  str("sources");
+  w.StartArray();
+  w.StartObject();
+  str("name"); str(o.source);
+  str("type"); str("salesforce");
+  str("instance_url"); str(r.instance_url);
+  str("api_version"); str(r.api_version);
+  str("org_id"); opt(r.org_id);
+  str("collector_user_id"); opt(r.user_id);
+  str("collector_username"); opt(r.username);
+  str("auth");
+  w.StartObject();
+  str("mode"); str(auth::SalesforceAuthModeName(o.auth.mode));
+  str("client_id"); opt(o.auth.client_id);
+  str("grants");
+  w.StartArray();
+  for (const auto& g : r.grants) {
+    w.StartObject();
+    str("grant_type"); str(g.grant_type);
+    str("token_url"); str(g.token_url);
+    str("requested_at"); str(g.requested_at);
+    str("http_status"); w.Int(g.http_status);
+    str("identity_url"); opt(g.identity_url);
+    str("error"); opt(g.error);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  str("clock");
+  w.StartObject();
+  str("samples"); w.Uint64(r.clock.samples);
+  str("min_skew_ms"); w.Int64(r.clock.min_skew_ms);
+  str("max_skew_ms"); w.Int64(r.clock.max_skew_ms);
+  str("first_server_date"); opt(r.clock.first_date);
+  str("first_local_time"); opt(r.clock.first_local);
+  w.EndObject();
+  str("api_usage");
+  w.StartObject();
+  str("first_seen_used"); w.Int64(r.budget.first_used);
+  str("last_seen_used"); w.Int64(r.budget.used);
+  str("daily_max"); w.Int64(r.budget.max);
+  str("reserve_percent"); w.Int(static_cast<int>(o.budget_reserve * 100 + 0.5));
+  w.EndObject();
+  str("requests"); w.Uint64(r.requests);
+  str("streams");
+  w.StartArray();
+  for (const auto& s : r.streams) {
+    w.StartObject();
+    str("name"); str(s.name);
+    str("status"); str(s.status);
+    str("normalized_records"); w.Uint64(s.records);
+    str("items");
+    w.StartArray();
+    for (const auto& i : s.items) {
+      w.StartObject();
+      str("object"); str(i.object);
+      str("method"); opt(i.method);
+      str("status"); str(i.status);
+      str("soql"); opt(i.soql);
+      str("expected");
+      if (i.expected) w.Uint64(*i.expected); else w.Null();
+      str("expected_from"); opt(i.expected_from);
+      str("received"); w.Uint64(i.received);
+      str("unit"); opt(i.unit);
+      str("pages"); w.Uint64(i.pages);
+      str("gaps");
+      w.StartArray();
+      for (const auto& g : i.gaps) str(g);
+      w.EndArray();
+      str("server_answer"); opt(i.server_answer);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndArray();
+  str("normalized");
+  w.StartObject();
+  str("records"); w.Uint64(r.normalized_records);
+  str("untimed_records"); w.Uint64(r.untimed_records);
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace custody::connectors::salesforce

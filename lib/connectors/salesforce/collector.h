@@ -1,0 +1,97 @@
+#pragma once
+// `custody collect salesforce`: discovers what the org has, collects the field-history, logins
+// and exports streams concurrently into byte-exact captures, then derives the normalized
+// records and the merged timeline from those captures. It never seals: the caller does, with the
+// completeness this returns.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "auth/salesforce_auth.h"
+#include "connectors/salesforce/client.h"
+#include "core/time.h"
+#include "http/transport.h"
+
+namespace custody::connectors::salesforce {
+
+inline constexpr const char* kStreamFieldHistory = "field-history";
+inline constexpr const char* kStreamLogins = "logins";
+inline constexpr const char* kStreamExports = "exports";
+
+struct CollectOptions {
+  std::string source = "salesforce";      // folder name under data/raw and data/normalized
+  std::string api_version = "62.0";
+  auth::SalesforceAuthConfig auth;
+  http::TransportOptions transport;
+  UtcSeconds since{};
+  UtcSeconds until{};
+  std::vector<std::string> streams = {kStreamFieldHistory, kStreamLogins, kStreamExports};
+  std::filesystem::path payload_root;     // the folder that becomes data/ in the bundle
+  std::filesystem::path work_dir;         // scratch (timeline runs); not sealed
+  RetryPolicy retry;
+  double budget_reserve = 0.10;
+  int batch_size = 2000;                  // Sforce-Query-Options batchSize (200..2000)
+  std::uint64_t bulk_threshold = 2000000; // switch history objects to Bulk API 2.0 above this many
+                                          // rows (0 = never)
+  std::uint64_t bulk_chunk_records = 50000;  // maxRecords per Bulk API results request
+  const std::atomic<bool>* cancel = nullptr;
+  // Progress and log lines; called from worker threads (the callee serializes).
+  std::function<void(const std::string& stream, const std::string& what)> progress;
+};
+
+// One query, log file listing or log file download set, and what the source said about it.
+struct ItemReport {
+  std::string stream;
+  std::string object;       // "AccountHistory", "EventLogFile:ReportExport", "LoginEvent"
+  std::string method;       // "rest-queryAll", "rest-query", "bulk-2.0", "log-file"
+  std::string status;       // "complete", "incomplete", "unavailable"
+  std::string soql;
+  std::optional<std::uint64_t> expected;  // totalSize, Sforce-NumberOfRecords sum, LogFileLength sum
+  std::string expected_from;              // "totalSize", "LogFileLength", ...
+  std::uint64_t received = 0;             // records or bytes
+  std::string unit;                       // "records" or "bytes"
+  std::uint64_t pages = 0;                // pages, chunks or files
+  std::vector<std::string> gaps;          // why it is incomplete
+  std::string server_answer;              // for unavailable: "INVALID_TYPE: sObject type ... is not supported"
+};
+
+struct StreamReport {
+  std::string name;
+  std::string status;       // "complete", "incomplete"
+  std::vector<ItemReport> items;
+  std::uint64_t records = 0;  // normalized records
+};
+
+struct CollectReport {
+  std::string org_id;
+  std::string user_id;
+  std::string username;
+  std::string instance_url;
+  std::string api_version;
+  std::vector<StreamReport> streams;
+  std::vector<auth::GrantRecord> grants;
+  SharedState::ClockEvidence clock;
+  SharedState::Budget budget;
+  std::uint64_t requests = 0;
+  std::uint64_t normalized_records = 0;
+  std::uint64_t untimed_records = 0;
+  StopReason stop = StopReason::kNone;
+  std::string stop_detail;
+  bool complete = false;
+};
+
+// Collects. An error return means nothing useful could be collected (bad options, the first
+// authentication failed); everything else, including partial failure, is a report: the caller
+// seals what was captured and says what is missing.
+Result<CollectReport> CollectSalesforce(const CollectOptions& options, const Clock& clock, auth::Redactor& redactor);
+
+// The report as the "collection" member of metadata/collection.json.
+std::string ReportJson(const CollectReport& report, const CollectOptions& options);
+
+}  // namespace custody::connectors::salesforce
