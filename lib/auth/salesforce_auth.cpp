@@ -43,33 +43,13 @@ constexpr std::chrono::seconds kJwtLifetime{180};
 constexpr std::chrono::seconds kGrantTimeout{120};
 constexpr const char* kRedacted = "[REDACTED]";
 
-// RFC 3986 percent-encoding of a form value: unreserved characters kept, everything else %XX.
-// Local (rather than http::UrlEncode) so this module does not depend on the transport's sources.
-std::string FormEncode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size() * 3);
-  for (char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
-
 std::string FormBody(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string body;
   for (const auto& [name, value] : fields) {
     if (!body.empty()) body.push_back('&');
-    body += FormEncode(name);
+    body += http::UrlEncode(name);
     body.push_back('=');
-    body += FormEncode(value);
+    body += http::UrlEncode(value);
   }
   return body;
 }
@@ -126,33 +106,6 @@ std::string Excerpt(const std::string& text, size_t max) {
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return text.substr(0, end) + "...";
 }
-
-// Collects the token endpoint's answer. Local (rather than http::StringSink) for the same reason
-// as FormEncode.
-class CappedSink final : public http::BodySink {
- public:
-  explicit CappedSink(size_t max) : max_(max) {}
-  Status OnHead(const http::ResponseHead& head) override {
-    head_ = head;
-    body_.clear();
-    return Status::Ok();
-  }
-  Status OnBody(std::span<const std::uint8_t> chunk) override {
-    if (chunk.size() > max_ - body_.size()) {
-      return Error(ErrorCode::kRemote, "the token endpoint's response is larger than " + std::to_string(max_) +
-                                           " bytes");
-    }
-    body_.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-    return Status::Ok();
-  }
-  const http::ResponseHead& head() const { return head_; }
-  const std::string& body() const { return body_; }
-
- private:
-  size_t max_;
-  http::ResponseHead head_;
-  std::string body_;
-};
 
 struct PassphraseContext {
   const std::string* passphrase = nullptr;
@@ -435,7 +388,7 @@ class SalesforceTokenProvider final : public TokenProvider {
     request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
     request.body = std::move(*body);
     request.timeout = kGrantTimeout;
-    CappedSink sink(kMaxTokenResponseBytes);
+    http::StringSink sink(kMaxTokenResponseBytes);
     auto response = transport.Perform(request, sink);
     // The body holds the secrets: wiped as soon as it has been sent.
     OPENSSL_cleanse(request.body.data(), request.body.size());
@@ -535,7 +488,7 @@ class SalesforceTokenProvider final : public TokenProvider {
 void Redactor::Add(const std::string& secret) {
   if (secret.empty()) return;
   std::lock_guard lock(mu_);
-  for (std::string form : {secret, FormEncode(secret)}) {
+  for (std::string form : {secret, http::UrlEncode(secret)}) {
     if (std::find(secrets_.begin(), secrets_.end(), form) == secrets_.end()) secrets_.push_back(std::move(form));
   }
 }

@@ -49,8 +49,7 @@ std::string FormatDate(UtcSeconds t) {
   return buf;
 }
 
-namespace {
-bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
+bool ReadDigits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
   int v = 0;
   for (size_t i = pos; i < pos + n; ++i) {
@@ -60,6 +59,9 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
   out = v;
   return true;
 }
+
+namespace {
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) { return ReadDigits(s, pos, n, out); }
 }  // namespace
 
 Result<UtcSeconds> ParseRfc3339(std::string_view s) {

@@ -30,6 +30,10 @@ std::string FormatRfc3339(UtcSeconds t);
 std::string FormatCompact(UtcSeconds t);
 // "2026-11-23", BagIt's Bagging-Date.
 std::string FormatDate(UtcSeconds t);
+// Reads exactly n ASCII digits at pos into out. No sign and no spaces (std::from_chars and strtol
+// accept more than timestamp formats allow); false when they are not all there.
+bool ReadDigits(std::string_view s, size_t pos, size_t n, int& out);
+
 // Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)"; a time without a zone is an error.
 Result<UtcSeconds> ParseRfc3339(std::string_view text);
 

@@ -3,22 +3,13 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/time.h"
+
 namespace custody::normalize {
 
 namespace {
 
-// Reads exactly n ASCII digits at pos. No sign, no spaces: std::from_chars and strtol would
-// accept more than the formats allow.
-bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) { return ReadDigits(s, pos, n, out); }
 
 // Civil time in UTC to Unix milliseconds, with every field range-checked. Leap seconds (:60)
 // are refused: Salesforce never emits them and Unix time cannot hold them without a guess.

@@ -578,7 +578,7 @@ TEST_CASE("a token response over 1 MiB is refused, not truncated", "[auth]") {
   auto token = provider->Current(transport);
   REQUIRE_FALSE(token);
   CHECK(token.error().code() == ErrorCode::kRemote);
-  CHECK_THAT(token.error().message(), Catch::Contains("larger than"));
+  CHECK_THAT(token.error().message(), Catch::Contains("exceeds the 1048576-byte limit"));
   REQUIRE(provider->Grants().size() == 1);
 }
 
