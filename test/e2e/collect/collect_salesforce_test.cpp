@@ -546,3 +546,47 @@ TEST_CASE("collect salesforce logs JSON lines for scripts", "[collect][log]") {
 }
 
 }  // namespace custody::test
+
+namespace custody::test {
+
+namespace {
+std::uint64_t CountType(const Collected& c, const std::string& event_type) {
+  std::uint64_t n = 0;
+  for (const auto& line : c.record_lines) n += line.find("\"event_type\":\"" + event_type + "\"") != std::string::npos;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("collect salesforce keeps hourly log files without counting their events twice", "[collect][licences]") {
+  CollectSetup s;
+  s.streams = "logins";
+  CollectHarness daily_only(SimArgs());
+  Collected daily = daily_only.Run(s);
+  RequireComplete(daily_only, daily);
+  CollectHarness hourly_org(SimArgs({"--hourly-elf"}));
+  Collected hourly = hourly_org.Run(s);
+  RequireComplete(hourly_org, hourly);
+  // More files are captured (daily and hourly), but each login event is normalized once.
+  CHECK(hourly.Item("logins", "EventLogFile:Login")["pages"].GetUint64() >
+        daily.Item("logins", "EventLogFile:Login")["pages"].GetUint64());
+  CHECK(CountType(hourly, "EventLogFile:Login") == CountType(daily, "EventLogFile:Login"));
+  CHECK(std::string(hourly.Item("logins", "EventLogFile (listing)")["soql"].GetString()).find("Interval") !=
+        std::string::npos);
+  CHECK(std::string(daily.Item("logins", "EventLogFile (listing)")["soql"].GetString()).find("Interval") ==
+        std::string::npos);
+}
+
+TEST_CASE("collect salesforce on a developer edition org finds expired log files gone, not missing", "[collect][licences]") {
+  // One day of retention: by the simulated now every file of the window has expired.
+  CollectHarness h(SimArgs({"--developer-edition"}));
+  CollectSetup s;
+  s.streams = "logins";
+  Collected c = h.Run(s);
+  RequireComplete(h, c);
+  const auto& listing = c.Item("logins", "EventLogFile (listing)");
+  CHECK(listing["expected"].GetUint64() == 0);
+  CHECK(CountType(c, "EventLogFile:Login") == 0);
+  CHECK(CountType(c, "LoginHistory") > 0);
+}
+
+}  // namespace custody::test
