@@ -16,6 +16,7 @@
 #include "normalize/csv_reader.h"
 #include "normalize/record.h"
 #include "normalize/salesforce_map.h"
+#include "normalize/sf_time.h"
 #include "normalize/timeline.h"
 
 namespace custody::connectors::salesforce {
@@ -115,6 +116,14 @@ bool IsBulkable(const std::string& name) {
   return name != "FieldHistoryArchive" && name.size() > 7 && name.compare(name.size() - 7, 7, "History") == 0;
 }
 
+// ", ETA 42s" from the rate so far; empty until there is a rate to go by.
+std::string Eta(std::chrono::steady_clock::time_point started, std::uint64_t done, std::uint64_t total) {
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (done == 0 || total <= done || elapsed < 1.0) return "";
+  double seconds = elapsed * static_cast<double>(total - done) / static_cast<double>(done);
+  return ", ETA " + std::to_string(static_cast<long long>(seconds + 0.5)) + "s";
+}
+
 class Worker {
  public:
   Worker(const CollectOptions& options, Client& client, const std::set<std::string>& objects, std::string stream)
@@ -164,8 +173,18 @@ class Worker {
 
   // Runs a SOQL query to the last page. Pages are captured as they come; the item says what the
   // server claimed (totalSize) against what arrived.
+  // A query ordered by (time field, Id) ascending can continue where it stopped with a new query
+  // when its locator expires: the rest of the window after the last record received.
+  struct Resumable {
+    std::string time_field;  // empty: not resumable
+    std::string select_from;  // "SELECT ... FROM X"
+    std::string where;        // the window
+    std::string order;        // "CreatedDate ASC, Id ASC"
+  };
+
   ItemReport RunQuery(const std::string& object, const std::string& soql, bool all, const std::string& dir,
-                      std::vector<std::string>* page_paths, bool normalize, bool bulk_allowed = false) {
+                      std::vector<std::string>* page_paths, bool normalize, bool bulk_allowed = false,
+                      const Resumable& resumable = {}) {
     ItemReport item;
     item.stream = stream_;
     item.object = object;
@@ -175,6 +194,10 @@ class Worker {
     std::string url = o_.auth.instance_url + "/services/data/v" + o_.api_version + (all ? "/queryAll" : "/query") +
                       "?q=" + http::UrlEncode(soql);
     std::uint64_t page = 0;
+    const auto started = std::chrono::steady_clock::now();
+    std::string current_soql = soql;
+    std::string last_page_path;
+    std::uint64_t segment_start = 0;  // records received before the current query started
     for (;;) {
       ++page;
       struct PageFacts {
@@ -187,7 +210,7 @@ class Worker {
       call.request.url = url;
       call.request.headers = {{"Accept", "application/json"},
                               {"Sforce-Query-Options", "batchSize=" + std::to_string(o_.batch_size)}};
-      call.purpose = {o_.source, stream_, object, "query-page", soql, page, 1};
+      call.purpose = {o_.source, stream_, object, "query-page", current_soql, page, 1};
       call.dir = dir;
       call.name = "page-" + Pad(page) + ".json";
       call.validate = [&facts](const capture::CaptureFile& f) -> std::optional<std::string> {
@@ -224,6 +247,18 @@ class Worker {
           item.server_answer = r.error_code + ": " + r.error_message;
           return item;
         }
+        if (r.status == 400 && r.error_code == "INVALID_QUERY_LOCATOR" && !resumable.time_field.empty() &&
+            !last_page_path.empty()) {
+          if (auto next = ResumeQuery(resumable, last_page_path)) {
+            item.notes.push_back("page " + std::to_string(page) + " answered " + answer +
+                                 "; resumed with a new query after the last record received: " + *next);
+            current_soql = *next;
+            segment_start = item.received;
+            url = o_.auth.instance_url + "/services/data/v" + o_.api_version + (all ? "/queryAll" : "/query") +
+                  "?q=" + http::UrlEncode(current_soql);
+            continue;
+          }
+        }
         item.gaps.push_back("page " + std::to_string(page) + " answered " + answer);
         break;
       }
@@ -231,6 +266,15 @@ class Worker {
       if (page == 1) {
         item.expected = static_cast<std::uint64_t>(std::max<std::int64_t>(facts.total, 0));
         item.expected_from = "totalSize";
+      } else if (current_soql != soql) {
+        // A resumed query counts what is left: together they must make the first totalSize.
+        if (item.expected && segment_start + static_cast<std::uint64_t>(std::max<std::int64_t>(facts.total, 0)) !=
+                                 *item.expected &&
+            item.received == segment_start) {
+          item.gaps.push_back("the resumed query has " + std::to_string(facts.total) + " records, " +
+                              std::to_string(*item.expected - std::min(*item.expected, segment_start)) +
+                              " were missing");
+        }
       } else if (item.expected && static_cast<std::int64_t>(*item.expected) != facts.total) {
         item.gaps.push_back("totalSize changed from " + std::to_string(*item.expected) + " to " +
                             std::to_string(facts.total) + " on page " + std::to_string(page));
@@ -242,11 +286,13 @@ class Worker {
         return RunBulk(object, soql, all, dir, static_cast<std::uint64_t>(facts.total), normalize);
       }
       item.received += facts.records;
+      if (facts.records > 0) last_page_path = r.body_path;
       if (page_paths != nullptr) page_paths->push_back(r.body_path);
       if (normalize) tasks.push_back({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path});
       if (o_.progress) {
         o_.progress(stream_, object + " page " + std::to_string(page) + ": " + std::to_string(item.received) + "/" +
-                                 std::to_string(item.expected.value_or(0)) + " records");
+                                 std::to_string(item.expected.value_or(0)) + " records" +
+                                 Eta(started, item.received, item.expected.value_or(0)));
       }
       if (facts.done) break;
       // nextRecordsUrl is opaque: used exactly as given, relative to the instance.
@@ -259,6 +305,25 @@ class Worker {
     }
     item.status = item.gaps.empty() ? "complete" : "incomplete";
     return item;
+  }
+
+  // The query for the rest of the window after the last record of the last page:
+  // (T > t OR (T = t AND Id > 'id')). nullopt when that record cannot be read.
+  std::optional<std::string> ResumeQuery(const Resumable& q, const std::string& last_page_path) {
+    std::string body = ReadWhole(last_page_path);
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("records") || !doc["records"].IsArray() ||
+        doc["records"].Empty()) {
+      return std::nullopt;
+    }
+    const rapidjson::Value& last = doc["records"][doc["records"].Size() - 1];
+    std::string id = Str(last, "Id");
+    auto ms = normalize::ParseIsoDateTime(Str(last, q.time_field.c_str()));
+    if (id.empty() || !ms || id.find('\'') != std::string::npos) return std::nullopt;
+    std::string t = normalize::FormatUtcMillis(*ms);
+    return q.select_from + " WHERE " + q.where + " AND (" + q.time_field + " > " + t + " OR (" + q.time_field +
+           " = " + t + " AND Id > '" + id + "')) ORDER BY " + q.order;
   }
 
   // Bulk API 2.0 query job: create, wait for JobComplete, fetch the CSV results chunk by chunk
@@ -441,12 +506,19 @@ class Worker {
     }
     std::string select = d.ok ? "" : (time_field.empty() ? "Id" : "Id, " + time_field);
     for (const auto& f : d.fields) select += (select.empty() ? "" : ", ") + f;
-    std::string soql = "SELECT " + select + " FROM " + object;
+    Resumable resumable;
+    resumable.select_from = "SELECT " + select + " FROM " + object;
+    std::string soql = resumable.select_from;
     if (!time_field.empty()) {
-      soql += " WHERE " + time_field + " >= " + Soql(o_.since) + " AND " + time_field + " < " + Soql(o_.until);
+      resumable.where = time_field + " >= " + Soql(o_.since) + " AND " + time_field + " < " + Soql(o_.until);
+      soql += " WHERE " + resumable.where;
     }
     if (!order.empty()) soql += " ORDER BY " + order;
-    report.items.push_back(RunQuery(object, soql, all, dir, nullptr, true, IsBulkable(object)));
+    if (!time_field.empty() && order == time_field + " ASC, Id ASC") {
+      resumable.time_field = time_field;
+      resumable.order = order;
+    }
+    report.items.push_back(RunQuery(object, soql, all, dir, nullptr, true, IsBulkable(object), resumable));
   }
 
   void CollectLogFiles(const std::vector<std::string>& include, bool exclude_logins) {
@@ -606,13 +678,15 @@ struct Normalizer {
   std::uint64_t records = 0;
   std::uint64_t untimed = 0;
 
+  // A timed record goes to the timeline; one whose time is missing or unparseable cannot be
+  // placed on it and goes, in capture order, to the untimed file instead.
   Status Emit(std::ofstream& out, normalize::Record rec) {
     std::string line = normalize::ToJsonLine(rec);
-    out << line << '\n';
-    if (!out) return Error(ErrorCode::kIo, "write normalized records");
     ++records;
     if (rec.timestamp_ms) return timeline.Add(*rec.timestamp_ms, std::move(line));
     ++untimed;
+    out << line << '\n';
+    if (!out) return Error(ErrorCode::kIo, "write normalized records");
     return Status::Ok();
   }
 
@@ -811,13 +885,18 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   for (auto& c : clients) report.requests += c->requests();
   std::string source_id = report.org_id.empty() ? "salesforce:" + http::Origin(o.auth.instance_url)
                                                 : "salesforce:" + report.org_id;
-  auto timeline = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs");
+  // 32 MiB of lines in memory at most (the rest in sorted runs on disk): peak memory stays well
+  // under 128 MiB however many records a collection has.
+  auto timeline = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs", 32u << 20);
   if (!timeline) return timeline.error();
   Normalizer norm{o, source_id, **timeline};
-  std::filesystem::path normalized_dir = o.payload_root / "normalized" / o.source;
+  std::filesystem::path normalized_dir = o.payload_root / "normalized";
   std::error_code ec;
   std::filesystem::create_directories(normalized_dir, ec);
   if (ec) return Error(ErrorCode::kIo, "create " + normalized_dir.string() + ": " + ec.message());
+  const std::filesystem::path untimed_path = normalized_dir / "untimed.jsonl";
+  std::ofstream out(untimed_path, std::ios::binary);
+  if (!out) return Error(ErrorCode::kIo, "create " + untimed_path.string());
   for (auto& w : workers) {
     // On hourly orgs a day has a daily file and hourly files with the same events; the daily
     // file is the complete one (research §4.1), so hourly files of a day that has a daily file
@@ -830,8 +909,6 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     for (const auto& f : w->log_files) {
       if (f.interval == "Hourly" && daily.count(f.event_type + "|" + f.log_date.substr(0, 10))) skip.insert(f.url);
     }
-    std::ofstream out(normalized_dir / (w->report.name + ".jsonl"), std::ios::binary);
-    if (!out) return Error(ErrorCode::kIo, "create " + (normalized_dir / (w->report.name + ".jsonl")).string());
     std::uint64_t count = 0;
     for (const Task& t : w->tasks) {
       // Also after an interruption: what was received is normalized and sealed, as incomplete.
@@ -849,11 +926,12 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
         w->report.items.push_back(bad);
       }
     }
-    out.close();
     w->report.records = count;
     report.streams.push_back(w->report);
   }
-  CUSTODY_RETURN_IF_ERROR((*timeline)->Finish(o.payload_root / "normalized" / "timeline.jsonl"));
+  out.close();
+  if (!out) return Error(ErrorCode::kIo, "write " + untimed_path.string());
+  CUSTODY_RETURN_IF_ERROR((*timeline)->Finish(normalized_dir / "timeline.jsonl"));
   report.normalized_records = norm.records;
   report.untimed_records = norm.untimed;
   if (o.cancel != nullptr && o.cancel->load()) shared.Stop(StopReason::kInterrupted, "interrupted by a signal");
@@ -955,6 +1033,10 @@ std::string ReportJson(const CollectReport& r, const CollectOptions& o) {
       str("gaps");
       w.StartArray();
       for (const auto& g : i.gaps) str(g);
+      w.EndArray();
+      str("notes");
+      w.StartArray();
+      for (const auto& n : i.notes) str(n);
       w.EndArray();
       str("server_answer"); opt(i.server_answer);
       w.EndObject();

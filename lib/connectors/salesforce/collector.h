@@ -58,6 +58,7 @@ struct ItemReport {
   std::string unit;                       // "records" or "bytes"
   std::uint64_t pages = 0;                // pages, chunks or files
   std::vector<std::string> gaps;          // why it is incomplete
+  std::vector<std::string> notes;         // what happened that did not make it incomplete
   std::string server_answer;              // for unavailable: "INVALID_TYPE: sObject type ... is not supported"
 };
 

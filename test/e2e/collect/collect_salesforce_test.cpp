@@ -149,6 +149,12 @@ TEST_CASE("collect salesforce with an access token seals every stream complete a
     d.Parse(text.c_str());
     REQUIRE_FALSE(d.HasParseError());
     REQUIRE(json::ValidateAgainstSchema(d, json::kCaptureSidecarSchema).ok());
+    std::string sent;
+    for (const auto& hdr : d["request"]["headers"].GetArray()) {
+      sent += std::string(hdr[0].GetString()) + ": " + hdr[1].GetString() + "\n";
+    }
+    CHECK(sent.find("Sforce-Call-Options: client=custody\n") != std::string::npos);  // names the collector
+    CHECK(sent.find("Authorization") == std::string::npos);
     std::string headers;
     for (const auto& hdr : d["response"]["headers"].GetArray()) headers += std::string(hdr[0].GetString()) + "\n";
     CHECK(headers.find("Date") != std::string::npos);
@@ -257,16 +263,48 @@ TEST_CASE("collect salesforce stops at the API limit and at the budget reserve, 
   }
 }
 
-TEST_CASE("collect salesforce reports an expired query locator as a gap, never as complete", "[collect][faults]") {
-  CollectHarness h(SimArgs({"--fault", "locator-expired@4"}));
+TEST_CASE("collect salesforce resumes after an expired query locator without losing or repeating a row", "[collect][faults]") {
+  CollectHarness h(SimArgs({"--fault", "locator-expired%25"}));
   CollectSetup s;
   s.streams = "field-history";
+  s.extra_args = {"--batch-size", "200"};
+  Collected c = h.Run(s);
+  RequireComplete(h, c);
+  std::string resumed_object;
+  for (const auto& i : c.Collection()["sources"][0]["streams"][0]["items"].GetArray()) {
+    if (i["notes"].Empty()) continue;
+    resumed_object = i["object"].GetString();
+    CHECK(std::string(i["notes"][0].GetString()).find("INVALID_QUERY_LOCATOR") != std::string::npos);
+    CHECK(std::string(i["notes"][0].GetString()).find(" AND Id > '") != std::string::npos);
+    CHECK(i["received"].GetUint64() == i["expected"].GetUint64());
+  }
+  REQUIRE_FALSE(resumed_object.empty());
+  // Every row of that object once: no Id twice among its normalized records.
+  std::set<std::string> ids;
+  std::uint64_t rows = 0;
+  for (const auto& line : c.record_lines) {
+    rapidjson::Document r;
+    r.Parse(line.c_str());
+    if (resumed_object != r["event_type"].GetString()) continue;
+    ++rows;
+    ids.insert(r["correlation"]["event_id"].GetString());
+  }
+  CHECK(rows == c.Item("field-history", resumed_object)["expected"].GetUint64());
+  CHECK(ids.size() == rows);
+}
+
+TEST_CASE("collect salesforce reports an expired locator it cannot resume as a gap, never as complete", "[collect][faults]") {
+  // Event storage objects sort only by EventDate DESC, so there is no (time, Id) to resume after.
+  CollectHarness h(SimArgs({"--fault", "locator-expired%100"}));
+  CollectSetup s;
+  s.streams = "logins";
   s.extra_args = {"--batch-size", "200"};
   Collected c = h.Run(s);
   INFO(c.cli.out << c.cli.err);
   CHECK(c.cli.code == 4);
   REQUIRE(c.has_bundle());
   CHECK_FALSE(c.Collection()["complete"].GetBool());
+  CHECK(std::string(c.Item("logins", "LoginEvent")["status"].GetString()) == "incomplete");
   CHECK(c.cli.out.find("INVALID_QUERY_LOCATOR") != std::string::npos);
 }
 
@@ -587,6 +625,34 @@ TEST_CASE("collect salesforce on a developer edition org finds expired log files
   CHECK(listing["expected"].GetUint64() == 0);
   CHECK(CountType(c, "EventLogFile:Login") == 0);
   CHECK(CountType(c, "LoginHistory") > 0);
+}
+
+}  // namespace custody::test
+
+namespace custody::test {
+
+TEST_CASE("collect salesforce shows progress on a terminal and nothing when piped", "[collect][log]") {
+  CollectHarness h(SimArgs());
+  CollectSetup s;
+  s.streams = "field-history,logins";
+  std::string out = (h.dir() / "tty.tar").string();
+  std::string cmd = "'" CUSTODY_BINARY "'";
+  for (const auto& a : h.Args(s, out)) cmd += " '" + a + "'";
+  // script(1) runs the command on a pseudo-terminal, as a responder's shell would.
+  CliResult tty = RunShell("SF_ACCESS_TOKEN='" + h.sim().Get("access_token") + "' script -qec \"" + cmd +
+                           "\" /dev/null");
+  INFO(tty.out);
+  REQUIRE(tty.code == 0);
+  CHECK(tty.out.find("\r\033[K") != std::string::npos);
+  CHECK(tty.out.find("[field-history] ") != std::string::npos);
+  CHECK(tty.out.find(" records") != std::string::npos);
+  // Not a terminal: standard error stays empty.
+  std::string out2 = (h.dir() / "piped.tar").string();
+  std::string cmd2 = "SF_ACCESS_TOKEN='" + h.sim().Get("access_token") + "' '" CUSTODY_BINARY "'";
+  for (const auto& a : h.Args(s, out2)) cmd2 += " '" + a + "'";
+  CliResult piped = RunShell(cmd2 + " 2>&1 >/dev/null");
+  CHECK(piped.code == 0);
+  CHECK(piped.out.empty());
 }
 
 }  // namespace custody::test

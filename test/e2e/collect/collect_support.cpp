@@ -49,13 +49,10 @@ Collected CollectHarness::Run(const CollectSetup& s) {
   std::string meta = ReadFile(c.top / "metadata" / "collection.json");
   c.metadata.Parse(meta.c_str());
   REQUIRE_FALSE(c.metadata.HasParseError());
-  std::filesystem::path normalized = c.top / "data" / "normalized" / "salesforce";
-  if (std::filesystem::exists(normalized)) {
-    for (const auto& e : std::filesystem::directory_iterator(normalized)) {
-      std::ifstream in(e.path());
-      std::string line;
-      while (std::getline(in, line)) c.record_lines.push_back(line);
-    }
+  for (const char* name : {"timeline.jsonl", "untimed.jsonl"}) {
+    std::ifstream in(c.top / "data" / "normalized" / name);
+    std::string line;
+    while (std::getline(in, line)) c.record_lines.push_back(line);
   }
   return c;
 }

@@ -20,7 +20,7 @@ struct Collected {
   std::filesystem::path bundle;
   std::filesystem::path top;          // the unpacked bundle's top folder (empty without a bundle)
   rapidjson::Document metadata;       // metadata/collection.json
-  // Every normalized record, from data/normalized/<source>/*.jsonl.
+  // Every normalized record: data/normalized/timeline.jsonl, then untimed.jsonl.
   std::vector<std::string> record_lines;
   bool has_bundle() const { return !top.empty(); }
   // The collection report's item for "stream/object" (REQUIREs it exists).
