@@ -1,6 +1,9 @@
 // custody collect salesforce: collect, normalize and seal in one command.
 
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <map>
 
 #include <mutex>
 #include <rapidjson/stringbuffer.h>
@@ -74,7 +77,9 @@ Result<UtcSeconds> ParseTimeFlag(const char* flag, const std::string& text, UtcS
   return *t;
 }
 
-// Serializes log and progress output from the worker threads.
+// Serializes log and progress output from the worker threads. On a terminal the progress is one
+// line, redrawn at most ten times a second, with the latest step of every stream and the time
+// elapsed; with --log-format json every step is a JSON line; otherwise it is silent.
 class Reporter {
  public:
   Reporter(std::ostream& err, bool json, bool tty) : err_(err), json_(json), tty_(tty) {}
@@ -82,12 +87,21 @@ class Reporter {
     std::lock_guard<std::mutex> lock(mu_);
     if (json_) {
       Line("progress", stream, what);
-    } else if (tty_) {
-      std::string line = "[" + stream + "] " + what;
-      if (line.size() > 100) line.resize(100);
-      err_ << "\r\033[K" << line << std::flush;
-      dirty_ = true;
+      return;
     }
+    if (!tty_) return;
+    latest_[stream] = what;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    std::string line = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - start_).count()) + "s";
+    for (const auto& [name, step] : latest_) line += "  [" + name + "] " + step;
+    size_t width = 100;
+    struct winsize ws {};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10) width = ws.ws_col - 1;
+    if (line.size() > width) line.resize(width);
+    err_ << "\r\033[K" << line << std::flush;
+    dirty_ = true;
   }
   void Info(const std::string& what) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -128,6 +142,9 @@ class Reporter {
   bool json_;
   bool tty_;
   bool dirty_ = false;
+  std::map<std::string, std::string> latest_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_draw_{};
 };
 
 int ExitFor(const connectors::salesforce::CollectReport& r) {
