@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "capture/capture.h"
 #include "crypto/digest.h"
@@ -708,21 +709,21 @@ struct Normalizer {
   Status Csv(const Task& t, std::ofstream& out, std::uint64_t& count) {
     normalize::RowContext ctx{source_id, t.stream, t.kind == Task::kBulkCsv ? t.object : "EventLogFile",
                               t.elf_event_type};
-    std::vector<std::string> header;
-    Status inner = Status::Ok();
+    // Columns are mapped by header name (their order drifts between API versions), through an
+    // index built once per file rather than a search per field per row.
+    std::unordered_map<std::string, size_t> column;
     normalize::CsvReader reader([&](const normalize::CsvRow& row) -> Status {
       if (row.index == 0) {
-        header = row.fields;
+        for (size_t i = 0; i < row.fields.size(); ++i) column.emplace(row.fields[i], i);
         return Status::Ok();
       }
       const std::vector<std::string>& fields = row.fields;
       // An empty line is not a record (the reader hands it over so that every byte is in a row).
       if (fields.size() == 1 && fields[0].empty()) return Status::Ok();
       normalize::FieldGetter get = [&](std::string_view name) -> std::optional<std::string> {
-        for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
-          if (header[i] == name) return fields[i];
-        }
-        return std::nullopt;
+        auto it = column.find(std::string(name));
+        if (it == column.end() || it->second >= fields.size()) return std::nullopt;
+        return fields[it->second];
       };
       normalize::Record rec = normalize::MapSalesforceRow(ctx, get);
       rec.raw_file = t.bag_path;
