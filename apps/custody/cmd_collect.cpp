@@ -298,6 +298,7 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
       if (i.status == "incomplete") {
         ctx.out << "    INCOMPLETE " << i.object << ": " << (i.gaps.empty() ? "" : i.gaps.front()) << "\n";
       }
+      for (const auto& n : i.notes) ctx.out << "    note " << i.object << ": " << n << "\n";
     }
   }
   if (unavailable > 0) ctx.out << "unavailable  " << unavailable << " objects or logs (not licensed; see the bundle)\n";

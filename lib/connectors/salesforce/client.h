@@ -111,6 +111,7 @@ class Client {
   // Gets the first token (a grant, except with --auth token); the error is redacted.
   Status Authenticate();
   std::uint64_t requests() const { return requests_; }
+  const SharedState& shared() const { return shared_; }
 
  private:
   CallResult Run(Call call);

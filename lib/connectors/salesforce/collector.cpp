@@ -546,6 +546,23 @@ class Worker {
       report.items.push_back(listing);
       return;
     }
+    // Salesforce writes a day's file during the following day (research §4.1): for the last days
+    // of a window that reaches the present, the files may simply not exist yet. The server's own
+    // clock (Date headers) decides what "the present" is.
+    {
+      const auto clock = client_.shared().clock();
+      const auto server_now = std::chrono::floor<std::chrono::seconds>(
+          std::chrono::system_clock::now() + std::chrono::milliseconds(clock.samples > 0 ? clock.min_skew_ms : 0));
+      const UtcSeconds first_pending = std::chrono::floor<std::chrono::days>(server_now) - std::chrono::days(1);
+      if (o_.until > first_pending) {
+        const UtcSeconds from = std::max<UtcSeconds>(std::chrono::floor<std::chrono::days>(o_.since), first_pending);
+        const UtcSeconds to = std::chrono::floor<std::chrono::days>(o_.until - std::chrono::seconds(1));
+        listing.notes.push_back("daily event log files for " + FormatDate(from) +
+                                (from == to ? "" : " to " + FormatDate(to)) +
+                                " may not exist yet: Salesforce writes a day's file during the following day; "
+                                "collect this window again later to complete them");
+      }
+    }
     std::vector<LogFileEntry> entries;
     for (const auto& p : pages) {
       std::string body = ReadWhole(p);

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/time.h"
 #include "crypto/digest.h"
 #include "e2e/collect/collect_support.h"
 #include "fakes/scoped_env.h"
@@ -653,6 +654,36 @@ TEST_CASE("collect salesforce shows progress on a terminal and nothing when pipe
   CliResult piped = RunShell(cmd2 + " 2>&1 >/dev/null");
   CHECK(piped.code == 0);
   CHECK(piped.out.empty());
+}
+
+}  // namespace custody::test
+
+namespace custody::test {
+
+TEST_CASE("collect salesforce says when a window reaches days whose log files are not written yet", "[collect][elf]") {
+  // A live data clock: the org's activity runs up to the present.
+  CollectHarness h({"--seed", "7", "--days", "3", "--history-rows", "2000", "--elf-bytes-per-day", "100000"});
+  CollectSetup s;
+  s.streams = "logins";
+  s.since = "3d";
+  s.until = "0s";
+  Collected c = h.Run(s);
+  RequireComplete(h, c);
+  const auto& listing = c.Item("logins", "EventLogFile (listing)");
+  REQUIRE(listing["notes"].Size() == 1);
+  std::string note = listing["notes"][0].GetString();
+  const std::string today = custody::FormatDate(custody::SystemClock().Now());
+  CHECK(note.find("may not exist yet") != std::string::npos);
+  CHECK(note.find(today) != std::string::npos);
+  CHECK(c.cli.out.find("note EventLogFile (listing): daily event log files for") != std::string::npos);
+
+  // A window that ended long ago has every daily file it will ever have: no such note.
+  CollectHarness past(SimArgs());
+  CollectSetup april;
+  april.streams = "logins";
+  Collected old = past.Run(april);
+  RequireComplete(past, old);
+  CHECK(old.Item("logins", "EventLogFile (listing)")["notes"].Empty());
 }
 
 }  // namespace custody::test
