@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <queue>
 #include <system_error>
 #include <vector>
@@ -127,18 +128,17 @@ class TimelineWriterImpl final : public TimelineWriter {
   ~TimelineWriterImpl() override { RemoveRuns(); }
 
   Status Add(std::int64_t timestamp_ms, std::string line) override {
-    if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Add after Finish");
-    // A line end inside a line would split it in two in the output.
-    if (line.find('\n') != std::string::npos) {
-      return Error(ErrorCode::kInvalidArgument, "timeline: a line contains a line feed");
-    }
-    held_ += line.size() + sizeof(Entry);
-    entries_.push_back(Entry{timestamp_ms, count_++, std::move(line)});
-    if (held_ > budget_) return Spill();
-    return Status::Ok();
+    std::lock_guard<std::mutex> lock(mu_);
+    return AddLocked(timestamp_ms, count_, std::move(line));
+  }
+
+  Status AddOrdered(std::int64_t timestamp_ms, std::uint64_t order_key, std::string line) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return AddLocked(timestamp_ms, order_key, std::move(line));
   }
 
   Status Finish(const std::filesystem::path& out) override {
+    std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Finish called twice");
     finished_ = true;
     Status status = FinishImpl(out);
@@ -151,9 +151,25 @@ class TimelineWriterImpl final : public TimelineWriter {
     return status;
   }
 
-  std::uint64_t count() const override { return count_; }
+  std::uint64_t count() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return count_;
+  }
 
  private:
+  Status AddLocked(std::int64_t timestamp_ms, std::uint64_t seq, std::string line) {
+    if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Add after Finish");
+    // A line end inside a line would split it in two in the output.
+    if (line.find('\n') != std::string::npos) {
+      return Error(ErrorCode::kInvalidArgument, "timeline: a line contains a line feed");
+    }
+    held_ += line.size() + sizeof(Entry);
+    entries_.push_back(Entry{timestamp_ms, seq, std::move(line)});
+    ++count_;
+    if (held_ > budget_) return Spill();
+    return Status::Ok();
+  }
+
   Status FinishImpl(const std::filesystem::path& out) {
     auto file = CreateNew(out, 0644);
     if (!file) return file.error();
@@ -253,6 +269,7 @@ class TimelineWriterImpl final : public TimelineWriter {
   std::vector<Entry> entries_;
   std::size_t held_ = 0;
   std::uint64_t count_ = 0;
+  mutable std::mutex mu_;  // guards everything above and below
   std::vector<std::filesystem::path> runs_;
   std::uint64_t next_run_ = 0;
   bool finished_ = false;

@@ -19,8 +19,12 @@ class TimelineWriter {
   static Result<std::unique_ptr<TimelineWriter>> Create(const std::filesystem::path& work_dir,
                                                        std::size_t memory_budget = 64u << 20);
   virtual ~TimelineWriter() = default;
-  // One JSON line (no LF) with its UTC time in milliseconds.
+  // One JSON line (no LF) with its UTC time in milliseconds. Ties keep the order of the calls.
   virtual Status Add(std::int64_t timestamp_ms, std::string line) = 0;
+  // The same with an explicit tie-breaker: ties are ordered by order_key, so several threads can
+  // add in any interleaving and the output is still the same bytes. Keys must be unique and must
+  // not be mixed with Add in one writer. Add and AddOrdered are thread-safe.
+  virtual Status AddOrdered(std::int64_t timestamp_ms, std::uint64_t order_key, std::string line) = 0;
   // Writes the sorted lines, each with a LF, to out (created new) and removes the run files.
   virtual Status Finish(const std::filesystem::path& out) = 0;
   virtual std::uint64_t count() const = 0;

@@ -125,14 +125,117 @@ std::string Eta(std::chrono::steady_clock::time_point started, std::uint64_t don
   return ", ETA " + std::to_string(static_cast<long long>(seconds + 0.5)) + "s";
 }
 
+// Turns one stream's captures into unified records as soon as each capture is on disk, in the
+// stream's own thread. Timed records go to the shared timeline with an order key (stream, capture,
+// record) that makes its ties independent of how the threads interleave; untimed records go to
+// the stream's own file, concatenated in stream order at the end.
+struct Normalizer {
+  std::string source_id;
+  normalize::TimelineWriter* timeline = nullptr;
+  std::uint64_t stream_index = 0;
+  std::uint64_t capture_index = 0;  // of the capture being normalized, within the stream
+  std::uint64_t records = 0;
+  std::uint64_t untimed = 0;
+  std::ofstream untimed_out;
+
+  // A timed record goes to the timeline; one whose time is missing or unparseable cannot be
+  // placed on it and goes, in capture order, to the untimed file instead.
+  Status Emit(normalize::Record rec) {
+    std::string line = normalize::ToJsonLine(rec);
+    ++records;
+    if (rec.timestamp_ms) {
+      // 4 bits of stream, 24 of capture, 36 of record within the capture.
+      const std::uint64_t key = (stream_index << 60) | ((capture_index & 0xFFFFFFu) << 36) |
+                                (rec.record_index & 0xFFFFFFFFFull);
+      return timeline->AddOrdered(*rec.timestamp_ms, key, std::move(line));
+    }
+    ++untimed;
+    untimed_out << line << '\n';
+    if (!untimed_out) return Error(ErrorCode::kIo, "write untimed normalized records");
+    return Status::Ok();
+  }
+
+  Status Page(const Task& t) {
+    std::string page = ReadWhole(t.body_path);
+    normalize::RowContext ctx{source_id, t.stream, t.object, ""};
+    return normalize::ForEachQueryRecord(page, [&](const normalize::JsonRecordView& v) -> Status {
+      normalize::Record rec = normalize::MapSalesforceRow(ctx, v.get);
+      rec.raw_file = t.bag_path;
+      rec.record_index = v.index;
+      rec.byte_offset = v.byte_offset;
+      rec.byte_length = v.byte_length;
+      rec.raw_sha256 = crypto::Sha256Hex(std::string_view(page).substr(v.byte_offset, v.byte_length));
+      return Emit(std::move(rec));
+    });
+  }
+
+  Status Csv(const Task& t) {
+    normalize::RowContext ctx{source_id, t.stream, t.kind == Task::kBulkCsv ? t.object : "EventLogFile",
+                              t.elf_event_type};
+    // Columns are mapped by header name (their order drifts between API versions), through an
+    // index built once per file rather than a search per field per row.
+    std::unordered_map<std::string, size_t> column;
+    normalize::CsvReader reader([&](const normalize::CsvRow& row) -> Status {
+      if (row.index == 0) {
+        for (size_t i = 0; i < row.fields.size(); ++i) column.emplace(row.fields[i], i);
+        return Status::Ok();
+      }
+      const std::vector<std::string>& fields = row.fields;
+      // An empty line is not a record (the reader hands it over so that every byte is in a row).
+      if (fields.size() == 1 && fields[0].empty()) return Status::Ok();
+      normalize::FieldGetter get = [&](std::string_view name) -> std::optional<std::string> {
+        auto it = column.find(std::string(name));
+        if (it == column.end() || it->second >= fields.size()) return std::nullopt;
+        return fields[it->second];
+      };
+      normalize::Record rec = normalize::MapSalesforceRow(ctx, get);
+      rec.raw_file = t.bag_path;
+      rec.record_index = row.index - 1;
+      rec.byte_offset = row.byte_offset;
+      rec.byte_length = row.raw.size();
+      rec.raw_sha256 = crypto::Sha256Hex(row.raw);
+      return Emit(std::move(rec));
+    });
+    std::ifstream in(t.body_path, std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      std::streamsize n = in.gcount();
+      if (n <= 0) break;
+      CUSTODY_RETURN_IF_ERROR(
+          reader.Feed({reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<size_t>(n)}));
+    }
+    Status s = reader.Finish();
+    if (!s) return s.error().Context(t.bag_path);
+    return Status::Ok();
+  }
+};
+
+
 class Worker {
  public:
   Worker(const CollectOptions& options, Client& client, const std::set<std::string>& objects, std::string stream)
       : o_(options), client_(client), objects_(objects), stream_(std::move(stream)) {}
 
   StreamReport report;
-  std::vector<Task> tasks;
-  std::vector<LogFileEntry> log_files;  // listed, for the normalization plan
+  Normalizer normalizer;
+  bool normalize_enabled = true;
+
+  // Normalizes one capture right after it is on disk. A capture that does not parse stays in the
+  // bundle; the stream says it was not normalized.
+  void Normalize(const Task& t) {
+    if (!normalize_enabled) return;
+    Status s = t.kind == Task::kJsonPage ? normalizer.Page(t) : normalizer.Csv(t);
+    ++normalizer.capture_index;
+    if (s) return;
+    ItemReport bad;
+    bad.stream = stream_;
+    bad.object = t.object;
+    bad.method = "normalize";
+    bad.status = "incomplete";
+    bad.gaps.push_back(t.bag_path + " could not be normalized: " + s.error().message());
+    normalize_failures_.push_back(bad);
+  }
 
   bool Stopped() const { return stopped_; }
 
@@ -289,7 +392,7 @@ class Worker {
       item.received += facts.records;
       if (facts.records > 0) last_page_path = r.body_path;
       if (page_paths != nullptr) page_paths->push_back(r.body_path);
-      if (normalize) tasks.push_back({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path});
+      if (normalize) Normalize({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path});
       if (o_.progress) {
         o_.progress(stream_, object + " page " + std::to_string(page) + ": " + std::to_string(item.received) + "/" +
                                  std::to_string(item.expected.value_or(0)) + " records" +
@@ -460,7 +563,7 @@ class Worker {
       }
       item.pages = chunk;
       item.received += rows;
-      if (normalize) tasks.push_back({Task::kBulkCsv, stream_, object, "", r.body_path, r.bag_path});
+      if (normalize) Normalize({Task::kBulkCsv, stream_, object, "", r.body_path, r.bag_path});
       if (o_.progress) {
         o_.progress(stream_, object + " (Bulk API) chunk " + std::to_string(chunk) + ": " +
                                  std::to_string(item.received) + "/" + std::to_string(rest_total) + " records");
@@ -584,6 +687,10 @@ class Worker {
       }
     }
     report.items.push_back(listing);
+    std::set<std::string> daily;
+    for (const LogFileEntry& e : entries) {
+      if (e.interval != "Hourly") daily.insert(e.event_type + "|" + e.log_date.substr(0, 10));
+    }
     // One item per event type, in first-listed order; bytes received against LogFileLength.
     std::map<std::string, size_t> item_of;
     std::vector<std::string> skipped;
@@ -637,10 +744,12 @@ class Worker {
         continue;
       }
       item.received += r.bytes;
-      LogFileEntry listed = e;
-      listed.url = r.bag_path;
-      log_files.push_back(listed);
-      tasks.push_back({Task::kCsvFile, stream_, "EventLogFile", e.event_type, r.body_path, r.bag_path});
+      // On hourly orgs a day has a daily file and hourly files with the same events; the daily
+      // file is the complete one (research §4.1), so the hourly files of a day that has a daily
+      // file are kept as evidence but not normalized twice.
+      if (!(e.interval == "Hourly" && daily.count(e.event_type + "|" + e.log_date.substr(0, 10)))) {
+        Normalize({Task::kCsvFile, stream_, "EventLogFile", e.event_type, r.body_path, r.bag_path});
+      }
       if (o_.progress) o_.progress(stream_, "EventLogFile " + e.event_type + " " + e.id + ": " + std::to_string(r.bytes) + " bytes");
     }
     for (auto& [type, index] : item_of) {
@@ -661,6 +770,9 @@ class Worker {
 
   void Finish() {
     report.name = stream_;
+    for (auto& bad : normalize_failures_) report.items.push_back(std::move(bad));
+    normalize_failures_.clear();
+    report.records = normalizer.records;
     bool complete = !stopped_;
     for (const auto& item : report.items) {
       if (item.status == "incomplete") complete = false;
@@ -681,90 +793,13 @@ class Worker {
   std::string stream_;
   bool stopped_ = false;
   std::string halt_reason_;
+  std::vector<ItemReport> normalize_failures_;
 };
 
 bool IsHistoryObject(const std::string& name) {
   if (name == "LoginHistory") return false;
   return name.size() > 7 && name.compare(name.size() - 7, 7, "History") == 0;
 }
-
-// The file name of a capture body's bag path relative to data/.
-struct Normalizer {
-  const CollectOptions& o;
-  std::string source_id;
-  normalize::TimelineWriter& timeline;
-  std::uint64_t records = 0;
-  std::uint64_t untimed = 0;
-
-  // A timed record goes to the timeline; one whose time is missing or unparseable cannot be
-  // placed on it and goes, in capture order, to the untimed file instead.
-  Status Emit(std::ofstream& out, normalize::Record rec) {
-    std::string line = normalize::ToJsonLine(rec);
-    ++records;
-    if (rec.timestamp_ms) return timeline.Add(*rec.timestamp_ms, std::move(line));
-    ++untimed;
-    out << line << '\n';
-    if (!out) return Error(ErrorCode::kIo, "write normalized records");
-    return Status::Ok();
-  }
-
-  Status Page(const Task& t, std::ofstream& out, std::uint64_t& count) {
-    std::string page = ReadWhole(t.body_path);
-    normalize::RowContext ctx{source_id, t.stream, t.object, ""};
-    return normalize::ForEachQueryRecord(page, [&](const normalize::JsonRecordView& v) -> Status {
-      normalize::Record rec = normalize::MapSalesforceRow(ctx, v.get);
-      rec.raw_file = t.bag_path;
-      rec.record_index = v.index;
-      rec.byte_offset = v.byte_offset;
-      rec.byte_length = v.byte_length;
-      rec.raw_sha256 = crypto::Sha256Hex(std::string_view(page).substr(v.byte_offset, v.byte_length));
-      ++count;
-      return Emit(out, std::move(rec));
-    });
-  }
-
-  Status Csv(const Task& t, std::ofstream& out, std::uint64_t& count) {
-    normalize::RowContext ctx{source_id, t.stream, t.kind == Task::kBulkCsv ? t.object : "EventLogFile",
-                              t.elf_event_type};
-    // Columns are mapped by header name (their order drifts between API versions), through an
-    // index built once per file rather than a search per field per row.
-    std::unordered_map<std::string, size_t> column;
-    normalize::CsvReader reader([&](const normalize::CsvRow& row) -> Status {
-      if (row.index == 0) {
-        for (size_t i = 0; i < row.fields.size(); ++i) column.emplace(row.fields[i], i);
-        return Status::Ok();
-      }
-      const std::vector<std::string>& fields = row.fields;
-      // An empty line is not a record (the reader hands it over so that every byte is in a row).
-      if (fields.size() == 1 && fields[0].empty()) return Status::Ok();
-      normalize::FieldGetter get = [&](std::string_view name) -> std::optional<std::string> {
-        auto it = column.find(std::string(name));
-        if (it == column.end() || it->second >= fields.size()) return std::nullopt;
-        return fields[it->second];
-      };
-      normalize::Record rec = normalize::MapSalesforceRow(ctx, get);
-      rec.raw_file = t.bag_path;
-      rec.record_index = row.index - 1;
-      rec.byte_offset = row.byte_offset;
-      rec.byte_length = row.raw.size();
-      rec.raw_sha256 = crypto::Sha256Hex(row.raw);
-      ++count;
-      return Emit(out, std::move(rec));
-    });
-    std::ifstream in(t.body_path, std::ios::binary);
-    std::vector<char> buf(1 << 20);
-    while (in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      std::streamsize n = in.gcount();
-      if (n <= 0) break;
-      CUSTODY_RETURN_IF_ERROR(
-          reader.Feed({reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<size_t>(n)}));
-    }
-    Status s = reader.Finish();
-    if (!s) return s.error().Context(t.bag_path);
-    return Status::Ok();
-  }
-};
 
 }  // namespace
 
@@ -883,75 +918,59 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   if (wants(kStreamFieldHistory)) names.push_back(kStreamFieldHistory);
   if (wants(kStreamLogins)) names.push_back(kStreamLogins);
   if (wants(kStreamExports)) names.push_back(kStreamExports);
+  // Records are normalized by each stream's thread as its captures land: into one timeline
+  // (32 MiB of lines in memory at most, the rest in sorted runs on disk, so peak memory stays well
+  // under 128 MiB however many records there are) and per-stream untimed files.
+  const std::string source_id = report.org_id.empty() ? "salesforce:" + http::Origin(o.auth.instance_url)
+                                                      : "salesforce:" + report.org_id;
+  auto timeline = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs", 32u << 20);
+  if (!timeline) return timeline.error();
   for (size_t i = 0; i < jobs.size(); ++i) {
     auto c = make_client(i + 2);
     if (!c) return c.error();
     clients.push_back(std::move(*c));
     workers.push_back(std::make_unique<Worker>(o, *clients.back(), objects, names[i]));
+    Normalizer& n = workers.back()->normalizer;
+    n.source_id = source_id;
+    n.timeline = timeline->get();
+    n.stream_index = i;
+    const std::filesystem::path untimed = o.work_dir / ("untimed-" + names[i] + ".jsonl");
+    n.untimed_out.open(untimed, std::ios::binary | std::ios::trunc);
+    if (!n.untimed_out) return Error(ErrorCode::kIo, "create " + untimed.string());
   }
   // Each stream writes only under its own folder with names fixed by the query and page number,
-  // so the bundle's bytes do not depend on which thread ran first.
+  // and its records carry order keys, so the bundle's bytes do not depend on which thread ran first.
   std::vector<std::thread> threads;
   for (size_t i = 0; i < jobs.size(); ++i) {
     threads.emplace_back([&, i] { jobs[i](*workers[i]); });
   }
   for (auto& t : threads) t.join();
-  for (auto& w : workers) w->Finish();
-
-  // Normalization: derived from the captures on disk, one stream after another.
   report.requests = discovery.requests();
   for (auto& c : clients) report.requests += c->requests();
-  std::string source_id = report.org_id.empty() ? "salesforce:" + http::Origin(o.auth.instance_url)
-                                                : "salesforce:" + report.org_id;
-  // 32 MiB of lines in memory at most (the rest in sorted runs on disk): peak memory stays well
-  // under 128 MiB however many records a collection has.
-  auto timeline = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs", 32u << 20);
-  if (!timeline) return timeline.error();
-  Normalizer norm{o, source_id, **timeline};
+
   std::filesystem::path normalized_dir = o.payload_root / "normalized";
   std::error_code ec;
   std::filesystem::create_directories(normalized_dir, ec);
   if (ec) return Error(ErrorCode::kIo, "create " + normalized_dir.string() + ": " + ec.message());
+  // Untimed records: each stream's file, in stream order.
   const std::filesystem::path untimed_path = normalized_dir / "untimed.jsonl";
   std::ofstream out(untimed_path, std::ios::binary);
   if (!out) return Error(ErrorCode::kIo, "create " + untimed_path.string());
-  for (auto& w : workers) {
-    // On hourly orgs a day has a daily file and hourly files with the same events; the daily
-    // file is the complete one (research §4.1), so hourly files of a day that has a daily file
-    // are kept as evidence but not normalized twice.
-    std::set<std::string> daily;
-    for (const auto& f : w->log_files) {
-      if (f.interval != "Hourly") daily.insert(f.event_type + "|" + f.log_date.substr(0, 10));
-    }
-    std::set<std::string> skip;
-    for (const auto& f : w->log_files) {
-      if (f.interval == "Hourly" && daily.count(f.event_type + "|" + f.log_date.substr(0, 10))) skip.insert(f.url);
-    }
-    std::uint64_t count = 0;
-    for (const Task& t : w->tasks) {
-      // Also after an interruption: what was received is normalized and sealed, as incomplete.
-      if (skip.count(t.bag_path)) continue;
-      Status s = t.kind == Task::kJsonPage ? norm.Page(t, out, count) : norm.Csv(t, out, count);
-      if (!s) {
-        // A capture that does not parse stays in the bundle; the stream says it was not normalized.
-        w->report.status = "incomplete";
-        ItemReport bad;
-        bad.stream = w->report.name;
-        bad.object = t.object;
-        bad.method = "normalize";
-        bad.status = "incomplete";
-        bad.gaps.push_back(t.bag_path + " could not be normalized: " + s.error().message());
-        w->report.items.push_back(bad);
-      }
-    }
-    w->report.records = count;
-    report.streams.push_back(w->report);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    Worker& w = *workers[i];
+    w.normalizer.untimed_out.close();
+    if (!w.normalizer.untimed_out) return Error(ErrorCode::kIo, "write the untimed records of " + names[i]);
+    std::ifstream in(o.work_dir / ("untimed-" + names[i] + ".jsonl"), std::ios::binary);
+    // (Inserting an empty streambuf would set failbit on out.)
+    if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
+    w.Finish();
+    report.streams.push_back(w.report);
+    report.normalized_records += w.normalizer.records;
+    report.untimed_records += w.normalizer.untimed;
   }
   out.close();
   if (!out) return Error(ErrorCode::kIo, "write " + untimed_path.string());
   CUSTODY_RETURN_IF_ERROR((*timeline)->Finish(normalized_dir / "timeline.jsonl"));
-  report.normalized_records = norm.records;
-  report.untimed_records = norm.untimed;
   if (o.cancel != nullptr && o.cancel->load()) shared.Stop(StopReason::kInterrupted, "interrupted by a signal");
 
   report.grants = (*tokens)->Grants();

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <random>
 #include <string>
 #include <vector>
@@ -134,4 +136,36 @@ TEST_CASE("timeline work folder must be a folder", "[normalize][timeline]") {
   TempDir dir;
   custody::test::WriteFile(dir / "file", "x");
   CHECK_FALSE(TimelineWriter::Create(dir / "file"));
+}
+
+TEST_CASE("timeline AddOrdered from several threads gives the bytes of one ordered pass", "[normalize][timeline]") {
+  custody::test::TempDir dir;
+  // 4 producers, 3,000 lines each, many equal timestamps; keys say the order ties must have.
+  auto line_of = [](int producer, int i) {
+    return "{\"p\":" + std::to_string(producer) + ",\"i\":" + std::to_string(i) + "}";
+  };
+  auto ts_of = [](int i) { return static_cast<std::int64_t>(i / 7); };
+  auto key_of = [](int producer, int i) { return (static_cast<std::uint64_t>(producer) << 32) | static_cast<std::uint64_t>(i); };
+  auto sequential = custody::normalize::TimelineWriter::Create(dir / "seq-runs", 1u << 30);
+  REQUIRE(sequential);
+  for (int p = 0; p < 4; ++p) {
+    for (int i = 0; i < 3000; ++i) REQUIRE((*sequential)->AddOrdered(ts_of(i), key_of(p, i), line_of(p, i)).ok());
+  }
+  REQUIRE((*sequential)->Finish(dir / "seq.jsonl").ok());
+  auto parallel = custody::normalize::TimelineWriter::Create(dir / "par-runs", 4096);  // spills often
+  REQUIRE(parallel);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int p = 3; p >= 0; --p) {
+    threads.emplace_back([&, p] {
+      for (int i = 2999; i >= 0; --i) {
+        if (!(*parallel)->AddOrdered(ts_of(i), key_of(p, i), line_of(p, i)).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK((*parallel)->count() == 12000);
+  REQUIRE((*parallel)->Finish(dir / "par.jsonl").ok());
+  CHECK(custody::test::ReadFile(dir / "par.jsonl") == custody::test::ReadFile(dir / "seq.jsonl"));
 }
