@@ -36,6 +36,7 @@ const std::set<std::string>& ExportLogTypes() {
       "ApexSoap"};
   return kTypes;
 }
+constexpr std::size_t kHistoryConnections = 2;
 const std::vector<std::string> kLoginLogTypes = {"Login", "LoginAs", "Logout"};
 const std::vector<std::string> kLoginEvents = {"LoginEvent", "LoginAsEvent", "LogoutEvent"};
 const std::vector<std::string> kExportEvents = {"ReportEvent", "ApiEvent", "BulkApiResultEventStore", "ListViewEvent"};
@@ -581,8 +582,18 @@ class Worker {
   }
 
   // SELECT <every described field> FROM object WHERE <time> in the window.
+  // An object or log not asked for because the collection had stopped: listed, never left out.
+  void NotCollected(const std::string& object) {
+    ItemReport item;
+    item.stream = stream_;
+    item.object = object;
+    item.status = "incomplete";
+    item.gaps.push_back("not collected: the collection stopped (" + halt_reason_ + ")");
+    report.items.push_back(item);
+  }
+
   void CollectObject(const std::string& object, const std::string& time_field, const std::string& order, bool all) {
-    if (stopped_) return;
+    if (stopped_) return NotCollected(object);
     std::string dir = "raw/" + o_.source + "/" + stream_ + "/" + object;
     if (objects_.count(object) == 0) {
       // Not in describeGlobal: ask anyway, so the bundle holds the server's own answer.
@@ -626,7 +637,7 @@ class Worker {
   }
 
   void CollectLogFiles(const std::vector<std::string>& include, bool exclude_logins) {
-    if (stopped_) return;
+    if (stopped_) return NotCollected("EventLogFile (listing)");
     const std::string object = "EventLogFile";
     std::string base = "raw/" + o_.source + "/" + stream_ + "/EventLogFile";
     Describe d = DescribeObject(object);
@@ -768,8 +779,11 @@ class Worker {
     }
   }
 
+  std::size_t object_items = 0;  // report.items before the normalization failures
+
   void Finish() {
     report.name = stream_;
+    object_items = report.items.size();
     for (auto& bad : normalize_failures_) report.items.push_back(std::move(bad));
     normalize_failures_.clear();
     report.records = normalizer.records;
@@ -886,19 +900,35 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   std::vector<std::unique_ptr<Client>> clients;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::function<void(Worker&)>> jobs;
+  std::vector<std::string> names;  // the stream of each job
+  std::vector<std::string> history;
+  for (const std::string& name : objects) {
+    if (IsHistoryObject(name)) history.push_back(name);
+  }
+  history.push_back("FieldHistoryArchive");
   const bool discovered = shared.stop_reason() == StopReason::kNone;
   if (wants(kStreamFieldHistory)) {
-    jobs.push_back([&objects, discovered](Worker& w) {
-      if (!discovered) return;
-      for (const std::string& name : objects) {
-        if (IsHistoryObject(name)) w.CollectObject(name, "CreatedDate", "CreatedDate ASC, Id ASC", true);
-      }
-      // Field Audit Trail's archive is a big object: only its index (FieldHistoryType, ParentId,
-      // CreatedDate) can be filtered, in that order, so it is read whole.
-      w.CollectObject("FieldHistoryArchive", "", "", false);
-    });
+    // History objects are the bulk of most collections: they are shared round-robin between
+    // kHistoryConnections workers, each on its own connection. Every object yields exactly one
+    // item, so the stream's report is those items interleaved back in object order.
+    for (std::size_t k = 0; k < kHistoryConnections; ++k) {
+      jobs.push_back([&history, discovered, k](Worker& w) {
+        if (!discovered) return;
+        for (std::size_t j = k; j < history.size(); j += kHistoryConnections) {
+          // Field Audit Trail's archive is a big object: only its index (FieldHistoryType,
+          // ParentId, CreatedDate) can be filtered, in that order, so it is read whole.
+          if (history[j] == "FieldHistoryArchive") {
+            w.CollectObject(history[j], "", "", false);
+          } else {
+            w.CollectObject(history[j], "CreatedDate", "CreatedDate ASC, Id ASC", true);
+          }
+        }
+      });
+      names.push_back(kStreamFieldHistory);
+    }
   }
   if (wants(kStreamLogins)) {
+    names.push_back(kStreamLogins);
     jobs.push_back([discovered](Worker& w) {
       if (!discovered) return;
       w.CollectObject("LoginHistory", "LoginTime", "LoginTime ASC, Id ASC", false);
@@ -907,6 +937,7 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     });
   }
   if (wants(kStreamExports)) {
+    names.push_back(kStreamExports);
     jobs.push_back([discovered](Worker& w) {
       if (!discovered) return;
       w.CollectLogFiles({}, true);
@@ -914,10 +945,6 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
       for (const auto& e : kExportEvents) w.CollectObject(e, "EventDate", "EventDate DESC", false);
     });
   }
-  std::vector<std::string> names;
-  if (wants(kStreamFieldHistory)) names.push_back(kStreamFieldHistory);
-  if (wants(kStreamLogins)) names.push_back(kStreamLogins);
-  if (wants(kStreamExports)) names.push_back(kStreamExports);
   // Records are normalized by each stream's thread as its captures land: into one timeline
   // (32 MiB of lines in memory at most, the rest in sorted runs on disk, so peak memory stays well
   // under 128 MiB however many records there are) and per-stream untimed files.
@@ -934,7 +961,7 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     n.source_id = source_id;
     n.timeline = timeline->get();
     n.stream_index = i;
-    const std::filesystem::path untimed = o.work_dir / ("untimed-" + names[i] + ".jsonl");
+    const std::filesystem::path untimed = o.work_dir / ("untimed-" + std::to_string(i) + ".jsonl");
     n.untimed_out.open(untimed, std::ios::binary | std::ios::trunc);
     if (!n.untimed_out) return Error(ErrorCode::kIo, "create " + untimed.string());
   }
@@ -960,13 +987,41 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     Worker& w = *workers[i];
     w.normalizer.untimed_out.close();
     if (!w.normalizer.untimed_out) return Error(ErrorCode::kIo, "write the untimed records of " + names[i]);
-    std::ifstream in(o.work_dir / ("untimed-" + names[i] + ".jsonl"), std::ios::binary);
+    std::ifstream in(o.work_dir / ("untimed-" + std::to_string(i) + ".jsonl"), std::ios::binary);
     // (Inserting an empty streambuf would set failbit on out.)
     if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
     w.Finish();
-    report.streams.push_back(w.report);
     report.normalized_records += w.normalizer.records;
     report.untimed_records += w.normalizer.untimed;
+  }
+  // One report per stream. The history workers' items go back into object order (worker j % K
+  // holds object j as its (j / K)-th item); normalization failures follow.
+  for (size_t i = 0; i < workers.size();) {
+    size_t end = i;
+    while (end < workers.size() && names[end] == names[i]) ++end;
+    StreamReport merged;
+    merged.name = names[i];
+    merged.status = "complete";
+    const size_t lanes = end - i;
+    for (size_t round = 0;; ++round) {
+      bool any = false;
+      for (size_t lane = 0; lane < lanes; ++lane) {
+        const Worker& w = *workers[i + lane];
+        if (round < w.object_items) {
+          merged.items.push_back(w.report.items[round]);
+          any = true;
+        }
+      }
+      if (!any) break;
+    }
+    for (size_t k = i; k < end; ++k) {
+      Worker& w = *workers[k];
+      for (size_t at = w.object_items; at < w.report.items.size(); ++at) merged.items.push_back(w.report.items[at]);
+      merged.records += w.report.records;
+      if (w.report.status != "complete") merged.status = "incomplete";
+    }
+    report.streams.push_back(std::move(merged));
+    i = end;
   }
   out.close();
   if (!out) return Error(ErrorCode::kIo, "write " + untimed_path.string());
