@@ -35,6 +35,20 @@ std::vector<std::string> PayloadFiles(const Collected& c) {
   return files;
 }
 
+// Every capture sidecar of the bundle: its bag path and its parsed JSON.
+std::vector<std::pair<std::string, rapidjson::Document>> Sidecars(const Collected& c) {
+  std::vector<std::pair<std::string, rapidjson::Document>> out;
+  for (const auto& f : PayloadFiles(c)) {
+    if (f.size() < 10 || f.compare(f.size() - 10, 10, ".http.json") != 0) continue;
+    std::string text = c.ReadPayload(f);
+    rapidjson::Document d;
+    d.Parse(text.c_str());
+    REQUIRE_FALSE(d.HasParseError());
+    out.emplace_back(f, std::move(d));
+  }
+  return out;
+}
+
 bool AnyAttemptFile(const Collected& c) {
   for (const auto& f : PayloadFiles(c)) {
     if (f.find(".attempt-") != std::string::npos) return true;
@@ -231,11 +245,7 @@ TEST_CASE("collect salesforce keeps every byte of a dropped LogFile download and
   Collected c = h.Run(s);
   RequireComplete(h, c);
   bool partial_kept = false;
-  for (const auto& f : PayloadFiles(c)) {
-    if (f.find(".http.json") == std::string::npos) continue;
-    std::string text = c.ReadPayload(f);
-    rapidjson::Document d;
-    d.Parse(text.c_str());
+  for (const auto& [f, d] : Sidecars(c)) {
     if (!d["body"]["complete"].GetBool() && d["body"]["bytes"].GetUint64() > 0) partial_kept = true;
   }
   CHECK(partial_kept);
@@ -529,11 +539,7 @@ TEST_CASE("collect salesforce keeps the decoded bytes of gzip responses", "[coll
   Collected c = h.Run(s);
   RequireComplete(h, c);
   std::uint64_t gzipped = 0;
-  for (const auto& f : PayloadFiles(c)) {
-    if (f.find(".http.json") == std::string::npos) continue;
-    rapidjson::Document d;
-    std::string text = c.ReadPayload(f);
-    d.Parse(text.c_str());
+  for (const auto& [f, d] : Sidecars(c)) {
     if (d["response"].IsNull() || std::string(d["response"]["content_encoding"].GetString()) != "gzip") continue;
     ++gzipped;
     std::string body = c.ReadPayload(f.substr(0, f.size() - 10));
