@@ -18,7 +18,7 @@ namespace {
 
 // A merge reads one record from every run at once; beyond this many runs they are first merged
 // in groups, so a tiny budget never runs out of file descriptors.
-constexpr size_t kMaxFanIn = 64;
+constexpr size_t kMaxFanIn = 256;
 
 struct Entry {
   std::int64_t ts;
