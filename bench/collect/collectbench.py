@@ -52,18 +52,27 @@ def log(msg):
 
 class DirWatcher(threading.Thread):
     """Polls a collect run's work folder and output folder (every 50 ms) and notes when each of
-    custody's phases starts: normalization (normalized/<source>/ gets a file), the timeline merge
-    (normalized/timeline.jsonl appears) and sealing (the bundle's temporary file appears beside
-    --out). Capture is everything before normalization."""
+    custody's phases starts. Since f24fc16 each stream normalizes its captures in its own thread as
+    they land (capture and normalization interleave), so from outside a run has three phases:
+    "streams" (token, discovery, every capture to disk with SHA-256, each normalized right after it
+    landed into the shared timeline's sorted runs), "merge" (the streams have joined:
+    payload/normalized/ appears, untimed.jsonl is concatenated and the runs are merged into
+    normalized/timeline.jsonl) and "seal" (the bundle's temporary file appears beside --out).
+    For the exports stream it also notes "download_done": the LogFile's sidecar
+    (<file>.csv.http.json, written when the body is complete and hashed) appears, after which the
+    stream thread normalizes that file. It also notes the most timeline run files and run bytes
+    seen under scratch/timeline-runs/."""
 
-    def __init__(self, work_dir, out_path, t0):
+    def __init__(self, work_dir, out_path, t0, logfile_glob=None):
         super().__init__(daemon=True)
         self.work = work_dir
         self.out_dir = os.path.dirname(out_path)
         self.tmp_prefix = "." + os.path.basename(out_path) + ".tmp-"
         self.t0 = t0
+        self.logfile_glob = logfile_glob
         self.seen = {}
-        self.peak_work_bytes = 0
+        self.max_runs = 0
+        self.max_run_bytes = 0
         self.stop_flag = threading.Event()
 
     def _mark(self, key):
@@ -71,14 +80,26 @@ class DirWatcher(threading.Thread):
             self.seen[key] = time.perf_counter() - self.t0
 
     def run(self):
-        norm_src = os.path.join(self.work, "payload", "normalized", "salesforce")
-        timeline = os.path.join(self.work, "payload", "normalized", "timeline.jsonl")
+        import glob
+        normalized = os.path.join(self.work, "payload", "normalized")
+        runs = os.path.join(self.work, "scratch", "timeline-runs")
+        sidecars = os.path.join(self.work, "payload", self.logfile_glob) if self.logfile_glob else None
         while not self.stop_flag.is_set():
             try:
-                if "normalize" not in self.seen and os.path.isdir(norm_src) and os.listdir(norm_src):
-                    self._mark("normalize")
-                if "timeline" not in self.seen and os.path.exists(timeline):
-                    self._mark("timeline")
+                if sidecars and "download_done" not in self.seen and glob.glob(sidecars):
+                    self._mark("download_done")
+                if "merge" not in self.seen and os.path.isdir(normalized):
+                    self._mark("merge")
+                if "merge" not in self.seen and os.path.isdir(runs):
+                    n, b = 0, 0
+                    for e in os.scandir(runs):
+                        try:
+                            b += e.stat().st_size
+                            n += 1
+                        except OSError:
+                            pass
+                    self.max_runs = max(self.max_runs, n)
+                    self.max_run_bytes = max(self.max_run_bytes, b)
                 if "seal" not in self.seen and any(n.startswith(self.tmp_prefix) for n in os.listdir(self.out_dir)):
                     self._mark("seal")
             except OSError:
@@ -160,7 +181,7 @@ def keygen(custody, tmp):
     return key, cert
 
 
-def collect(a, sim, key, cert, tmp, name, streams, extra=()):
+def collect(a, sim, key, cert, tmp, name, streams, extra=(), logfile_glob=None):
     """One `custody collect salesforce` run, measured, with its phases; the bundle is read for
     collection.json and then deleted."""
     out = os.path.join(tmp, name + ".tar")
@@ -170,7 +191,7 @@ def collect(a, sim, key, cert, tmp, name, streams, extra=()):
            "--out", out, "--log-format", "json"]
     env = tool_env(SF_ACCESS_TOKEN=sim.info["access_token"])
     calls0 = sim_api_calls(sim)
-    watcher = DirWatcher(out + ".work", out, 0.0)
+    watcher = DirWatcher(out + ".work", out, 0.0, logfile_glob)
     lines = []
     r = run_measured(cmd, env, os.path.join(tmp, name + ".out"), os.path.join(tmp, name + ".err"), sim,
                      a.timeout, watcher, lines)
@@ -184,21 +205,28 @@ def collect(a, sim, key, cert, tmp, name, streams, extra=()):
     os.unlink(out)
     m = re.search(r"collected\s+(\d+) records .* in (\d+) requests", r["stdout"])
     r["records"], r["requests"] = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-    # Phases: capture until normalization starts, then normalize, timeline merge, seal.
+    # Phases: streams (capture with normalization interleaved) until payload/normalized/ appears,
+    # then merge (timeline.jsonl), then seal. For exports, the streams phase splits at the
+    # LogFile's sidecar into "download" (listing + the file to disk) and "normalize" (the file's
+    # rows, then the stream's few small queries).
     seen = dict(watcher.seen)
     end = r["wall_s"]
-    marks = [("capture", 0.0)] + sorted(((k, v) for k, v in seen.items()), key=lambda kv: kv[1])
-    phases = {}
-    for i, (k, v) in enumerate(marks):
-        nxt = marks[i + 1][1] if i + 1 < len(marks) else end
-        phases[k] = nxt - v
+    merge = seen.get("merge", seen.get("seal", end))
+    seal = seen.get("seal", end)
+    phases = {"streams": merge, "merge": seal - merge, "seal": end - seal}
+    if "download_done" in seen:
+        phases["download"] = seen["download_done"]
+        phases["normalize"] = merge - seen["download_done"]
     r["phases"] = phases
+    r["marks"] = seen
+    r["timeline_runs"] = watcher.max_runs
+    r["timeline_run_bytes"] = watcher.max_run_bytes
     r["log_lines"] = lines
     return r
 
 
 def fmt_phases(p):
-    order = ["capture", "normalize", "timeline", "seal"]
+    order = ["streams", "download", "normalize", "merge", "seal"]
     return ", ".join(f"{k} {p[k]:.1f}" for k in order if k in p)
 
 
@@ -371,7 +399,8 @@ def phase_logfile(a, tmp, key, cert):
         for i in range(a.collect_repeat):
             simbench.IDLE.wait(f"custody collect (exports, run {i + 1})")
             log(f"  exports run {i + 1}/{a.collect_repeat}: custody collect --streams exports ...")
-            c = collect(a, sim, key, cert, tmp, f"exports-{i + 1}", "exports")
+            c = collect(a, sim, key, cert, tmp, f"exports-{i + 1}", "exports",
+                        logfile_glob=os.path.join("raw", "*", "exports", "EventLogFile", "*", "*.csv.http.json"))
             src = c["collection"]["collection"]["sources"][0]
             items = [it for s in src["streams"] for it in s["items"]]
             elf = [it for it in items if it["object"].startswith("EventLogFile:")]
@@ -382,10 +411,12 @@ def phase_logfile(a, tmp, key, cert):
                            "unit": it.get("unit")} for it in items]
             c["normalized_records"] = c["collection"]["collection"].get("normalized", {})
             del c["collection"]
-            # When the LogFile shows when it arrived (its progress line), the download's own time.
+            # The LogFile alone: from the listing's progress line (stamped on arrival by the driver)
+            # to the file's sidecar appearing (the body is then complete and hashed). custody's own
+            # "EventLogFile <type> <id>: N bytes" line now comes after the file is normalized.
             t_list = next((t for t, l in c["log_lines"] if "EventLogFile page" in l), None)
-            t_file = next((t for t, l in c["log_lines"] if re.search(r"EventLogFile \w+ \w+: \d+ bytes", l)), None)
-            c["logfile_download_s"] = (t_file - t_list) if t_list is not None and t_file is not None else None
+            t_done = c["marks"].get("download_done")
+            c["logfile_download_s"] = (t_done - t_list) if t_list is not None and t_done is not None else None
             res["collect"].append(c)
             log(f"    custody collect exports: {c['wall_s']:.2f} s, peak RSS {c['rss_kib'] / MIB:.1f} MiB, "
                 f"{c['records']:,} records, LogFile bytes {c['logfile_bytes']:,}, {c['requests']} requests, bundle "
@@ -446,16 +477,18 @@ def report(res, a):
                      f"{j['others_cpu_pct']:.0f}% | {j['rows']:,} | {j['sim_api_calls']} | NDJSON {j['ndjson_bytes']:,} "
                      f"bytes, {j['ndjson_lines']:,} lines |")
         L.append("")
-        L.append("Where custody's time goes (seconds; from the work folder: capture until normalization starts, "
-                 "normalize = per-stream JSONL + timeline runs, timeline = merge into timeline.jsonl, seal = "
-                 "hash + tar + sign):")
+        L.append("Where custody's time goes (seconds; from the work folder: streams = token, discovery and every "
+                 "page captured, each normalized by its connection's thread right after it landed, into the "
+                 "timeline's sorted runs; merge = the runs merged into normalized/timeline.jsonl; seal = hash + tar "
+                 "+ sign; runs = the most timeline run files seen in scratch/timeline-runs):")
         L.append("")
-        L.append("| run | capture | normalize | timeline merge | seal | total |")
+        L.append("| run | streams (capture + normalize) | merge | seal | total | timeline runs |")
         L.append("| --- | ---: | ---: | ---: | ---: | ---: |")
         for i, c in enumerate(h["custody"]):
             p = c["phases"]
-            L.append(f"| custody collect, run {i + 1} | {p.get('capture', 0):.1f} | {p.get('normalize', 0):.1f} | "
-                     f"{p.get('timeline', 0):.1f} | {p.get('seal', 0):.1f} | {c['wall_s']:.1f} |")
+            L.append(f"| custody collect, run {i + 1} | {p.get('streams', 0):.1f} | {p.get('merge', 0):.1f} | "
+                     f"{p.get('seal', 0):.1f} | {c['wall_s']:.1f} | {c.get('timeline_runs', 0)} "
+                     f"({c.get('timeline_run_bytes', 0) / 1e6:,.0f} MB) |")
         L.append("")
         L.append("| object | SOQL (custody's, given to jsforce as is) | custody rows | jsforce rows |")
         L.append("| --- | --- | ---: | ---: |")
@@ -490,17 +523,18 @@ def report(res, a):
                      f"{max(r['rss_kib'] for r in runs) / MIB:.1f} MiB | {med([r['cpu_pct'] for r in runs]):.0f}% | "
                      f"{med([r['sim_cpu_pct'] for r in runs]):.0f}% | {med([r['others_cpu_pct'] for r in runs]):.0f}% |")
         if g["fetch"]:
-            row("(a) custody_bench_logfile_fetch: lib/http + CaptureFile (disk, SHA-256, fsync)", g["fetch"])
+            row("(a) custody_bench_logfile_fetch: lib/http + CaptureFile (disk, SHA-256, sidecar)", g["fetch"])
         if g["fetch"]:
             tr = med([r["report"]["transport_total_ms"] / 1000.0 for r in g["fetch"]])
             fin = med([r["report"]["seconds"] - r["report"]["transport_total_ms"] / 1000.0 for r in g["fetch"]])
             L.append(f"| (a) of which the transfer (request to last byte, hashed and written) | {len(g['fetch'])} | "
                      f"{tr:.3f} | | {n / 1e6 / tr:.0f} | | | | |")
-            L.append(f"| (a) of which fsync + sidecar after the last byte | {len(g['fetch'])} | {fin:.3f} | | | | | | |")
+            L.append(f"| (a) of which closing + sidecar after the last byte (no fsync since 1964536) | {len(g['fetch'])} | "
+                     f"{fin:.3f} | | | | | | |")
         row("`curl -o FILE`", g["curl"])
         if g["curl_sync"]:
             w = g["curl_sync"]
-            L.append(f"| `curl -o FILE` then `sync FILE` (for scale: custody fsyncs) | {len(w)} | {med(w):.3f} | "
+            L.append(f"| `curl -o FILE` then `sync FILE` (for scale) | {len(w)} | {med(w):.3f} | "
                      f"{min(w):.3f} | {n / 1e6 / med(w):.0f} | | | | |")
         for i, c in enumerate(g["collect"]):
             L.append(f"| (b) custody collect --streams exports, run {i + 1} (whole command) | 1 | {c['wall_s']:.3f} | "
@@ -512,16 +546,18 @@ def report(res, a):
                      f"{'equal' if g['fetch_sha256'] == g['curl_sha256'] else 'DIFFERENT'}.")
             L.append("")
         if g["collect"]:
-            L.append("| custody collect --streams exports | capture | normalize | timeline merge | seal | total | "
-                     "the LogFile download itself | records | LogFile bytes | requests | sealed bundle |")
-            L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            L.append("| custody collect --streams exports | streams | of which listing + LogFile download | "
+                     "of which normalize (+ small queries after) | merge | seal | total | the LogFile download itself | "
+                     "records | LogFile bytes | requests | timeline runs | sealed bundle |")
+            L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
             for i, c in enumerate(g["collect"]):
                 p = c["phases"]
                 dl = f"{c['logfile_download_s']:.1f}" if c["logfile_download_s"] is not None else "?"
-                L.append(f"| run {i + 1} | {p.get('capture', 0):.1f} | {p.get('normalize', 0):.1f} | "
-                         f"{p.get('timeline', 0):.1f} | {p.get('seal', 0):.1f} | {c['wall_s']:.1f} | ~{dl} (1 s log "
-                         f"resolution) | {c['records']:,} | {c['logfile_bytes']:,} | {c['requests']} | "
-                         f"{c['bundle_bytes']:,} bytes |")
+                f1 = lambda k: f"{p[k]:.1f}" if k in p else "?"
+                L.append(f"| run {i + 1} | {p.get('streams', 0):.1f} | {f1('download')} | {f1('normalize')} | "
+                         f"{p.get('merge', 0):.1f} | {p.get('seal', 0):.1f} | {c['wall_s']:.1f} | {dl} | "
+                         f"{c['records']:,} | {c['logfile_bytes']:,} | {c['requests']} | {c.get('timeline_runs', 0)} "
+                         f"({c.get('timeline_run_bytes', 0) / 1e6:,.0f} MB) | {c['bundle_bytes']:,} bytes |")
         cu = med([r["wall_s"] for r in g["curl"]])
         if g["fetch"]:
             fw = med([r["wall_s"] for r in g["fetch"]])
@@ -551,10 +587,12 @@ def report(res, a):
     if h:
         c = h["custody"][-1]
         L.append("")
-        cap = med([x["phases"].get("capture", 0) for x in h["custody"]])
+        st = med([x["phases"].get("streams", 0) for x in h["custody"]])
         jw = med([j["wall_s"] for j in h["jsforce"]])
-        L.append(f"Info: custody's capture phase alone (start to the last page on disk, before normalization): "
-                 f"{cap:.1f} s median, {jw / cap:.1f}x faster than jsforce's {jw:.1f} s.")
+        L.append(f"Info: custody's streams phase (start to the last page captured and normalized, before the "
+                 f"timeline merge and the seal): {st:.1f} s median, {jw / st:.2f}x jsforce's {jw:.1f} s (jsforce / "
+                 f"custody). Capture alone is no longer separable from outside: each page is normalized by its "
+                 f"connection's thread before the next is requested.")
         L.append("")
         L.append(f"Info: custody's API calls for (1): **{c['requests']}** requests (its own count; the simulator counted "
                  f"{c['sim_api_calls']} billable calls), sealed bundle **{c['bundle_bytes']:,} bytes** "
@@ -616,7 +654,7 @@ def main():
     try:
         free = shutil.disk_usage(tmp).free
         if free < 20 * (1 << 30):
-            log(f"warning: only {free / (1 << 30):.1f} GiB free under {tmp}; the exports run needs ~14 GiB")
+            log(f"warning: only {free / (1 << 30):.1f} GiB free under {tmp}; the exports run needs ~10 GiB")
         key, cert = keygen(a.custody, tmp)
         for ph in phases:
             log(f"phase {ph}")

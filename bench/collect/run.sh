@@ -6,7 +6,7 @@
 # autoFetch/queryAll), and one ~1 GiB EventLogFile (custody's download+hash vs curl -o FILE, and
 # the whole collect of the exports stream). Wall clock, peak RSS, rows, API calls, bundle size.
 #
-#   bench/collect/run.sh                        every phase (about 6-8 minutes)
+#   bench/collect/run.sh                        every phase (about 5-8 minutes)
 #   bench/collect/run.sh --phases history       one phase; --help lists every knob
 #   CUSTODY=build-x/bin/custody CUSTODY_SIM=build-x/bin/custody-sim bench/collect/run.sh
 #
