@@ -47,6 +47,17 @@ Status CsvReader::Feed(std::span<const std::uint8_t> chunk) {
     failed_ = true;
     return ParseError(offset_ + i, what);
   };
+  // The LF at i ends a row: its bytes up to and including the LF go to raw_, then out.
+  auto end_row = [&]() -> Status {
+    raw_.append(data + seg, i + 1 - seg);
+    seg = i + 1;
+    Status s = EmitRow();
+    if (!s.ok()) {
+      failed_ = true;
+      offset_ += i + 1;
+    }
+    return s;
+  };
   while (i < n) {
     const char c = data[i];
     switch (state_) {
@@ -60,13 +71,7 @@ Status CsvReader::Feed(std::span<const std::uint8_t> chunk) {
           fields_.push_back(std::string());
           state_ = kFieldStart;
         } else if (c == '\n') {
-          raw_.append(data + seg, i + 1 - seg);
-          seg = i + 1;
-          if (Status s = EmitRow(); !s.ok()) {
-            failed_ = true;
-            offset_ += i + 1;
-            return s;
-          }
+          if (Status s = end_row(); !s.ok()) return s;
         } else if (c == '\r') {
           state_ = kAfterCr;
         } else {
@@ -89,13 +94,7 @@ Status CsvReader::Feed(std::span<const std::uint8_t> chunk) {
           field_.clear();
           state_ = kFieldStart;
         } else if (d == '\n') {
-          raw_.append(data + seg, i + 1 - seg);
-          seg = i + 1;
-          if (Status s = EmitRow(); !s.ok()) {
-            failed_ = true;
-            offset_ += i + 1;
-            return s;
-          }
+          if (Status s = end_row(); !s.ok()) return s;
         } else {
           state_ = kAfterCr;
         }
@@ -121,13 +120,7 @@ Status CsvReader::Feed(std::span<const std::uint8_t> chunk) {
           field_.clear();
           state_ = kFieldStart;
         } else if (c == '\n') {
-          raw_.append(data + seg, i + 1 - seg);
-          seg = i + 1;
-          if (Status s = EmitRow(); !s.ok()) {
-            failed_ = true;
-            offset_ += i + 1;
-            return s;
-          }
+          if (Status s = end_row(); !s.ok()) return s;
         } else if (c == '\r') {
           state_ = kAfterCr;
         } else {
@@ -140,13 +133,7 @@ Status CsvReader::Feed(std::span<const std::uint8_t> chunk) {
           failed_ = true;
           return ParseError(offset_ + i - 1, "a CR not followed by LF outside quotes");  // names the CR
         }
-        raw_.append(data + seg, i + 1 - seg);
-        seg = i + 1;
-        if (Status s = EmitRow(); !s.ok()) {
-          failed_ = true;
-          offset_ += i + 1;
-          return s;
-        }
+        if (Status s = end_row(); !s.ok()) return s;
         ++i;
         break;
       default:
