@@ -101,6 +101,7 @@ struct Task {
   std::string elf_event_type;
   std::string body_path;
   std::string bag_path;
+  std::string text;  // a JSON page already read from body_path (read again when empty)
 };
 
 struct LogFileEntry {
@@ -157,7 +158,7 @@ struct Normalizer {
   }
 
   Status Page(const Task& t) {
-    std::string page = ReadWhole(t.body_path);
+    const std::string page = t.text.empty() ? ReadWhole(t.body_path) : t.text;
     normalize::RowContext ctx{source_id, t.stream, t.object, ""};
     return normalize::ForEachQueryRecord(page, [&](const normalize::JsonRecordView& v) -> Status {
       normalize::Record rec = normalize::MapSalesforceRow(ctx, v.get);
@@ -310,6 +311,7 @@ class Worker {
         std::uint64_t records = 0;
         bool done = true;
         std::string next;
+        std::string text;  // the page as validated, handed on to normalization (no second read)
       } facts;
       Call call;
       call.request.url = url;
@@ -337,6 +339,7 @@ class Worker {
         auto next = doc.FindMember("nextRecordsUrl");
         facts.next = next != doc.MemberEnd() && next->value.IsString() ? next->value.GetString() : "";
         if (!facts.done && facts.next.empty()) return "done is false but there is no nextRecordsUrl";
+        facts.text = std::move(body);
         return std::nullopt;
       };
       CallResult r = client_.Execute(call);
@@ -393,7 +396,9 @@ class Worker {
       item.received += facts.records;
       if (facts.records > 0) last_page_path = r.body_path;
       if (page_paths != nullptr) page_paths->push_back(r.body_path);
-      if (normalize) Normalize({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path});
+      if (normalize) {
+        Normalize({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path, std::move(facts.text)});
+      }
       if (o_.progress) {
         o_.progress(stream_, object + " page " + std::to_string(page) + ": " + std::to_string(item.received) + "/" +
                                  std::to_string(item.expected.value_or(0)) + " records" +
@@ -564,7 +569,7 @@ class Worker {
       }
       item.pages = chunk;
       item.received += rows;
-      if (normalize) Normalize({Task::kBulkCsv, stream_, object, "", r.body_path, r.bag_path});
+      if (normalize) Normalize({Task::kBulkCsv, stream_, object, "", r.body_path, r.bag_path, ""});
       if (o_.progress) {
         o_.progress(stream_, object + " (Bulk API) chunk " + std::to_string(chunk) + ": " +
                                  std::to_string(item.received) + "/" + std::to_string(rest_total) + " records");
@@ -759,7 +764,7 @@ class Worker {
       // file is the complete one (research §4.1), so the hourly files of a day that has a daily
       // file are kept as evidence but not normalized twice.
       if (!(e.interval == "Hourly" && daily.count(e.event_type + "|" + e.log_date.substr(0, 10)))) {
-        Normalize({Task::kCsvFile, stream_, "EventLogFile", e.event_type, r.body_path, r.bag_path});
+        Normalize({Task::kCsvFile, stream_, "EventLogFile", e.event_type, r.body_path, r.bag_path, ""});
       }
       if (o_.progress) o_.progress(stream_, "EventLogFile " + e.event_type + " " + e.id + ": " + std::to_string(r.bytes) + " bytes");
     }
