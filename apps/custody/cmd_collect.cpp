@@ -147,6 +147,18 @@ class Reporter {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
+// True when a stream captured anything (discovery alone, who we are and what the org has, is not
+// evidence worth keeping a work folder for).
+bool HoldsCaptures(const std::filesystem::path& raw) {
+  std::error_code ec;
+  for (const auto& source : std::filesystem::directory_iterator(raw, ec)) {
+    for (const auto& stream : std::filesystem::directory_iterator(source.path(), ec)) {
+      if (stream.path().filename() != "discovery") return true;
+    }
+  }
+  return false;
+}
+
 int ExitFor(const connectors::salesforce::CollectReport& r) {
   using connectors::salesforce::StopReason;
   if (r.complete) return kExitOk;
@@ -236,6 +248,12 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
   if (!f.force && std::filesystem::exists(f.out, ec)) {
     return Error(ErrorCode::kInvalidArgument, "the output " + f.out + " exists; pass --force to replace it");
   }
+  // Checked before the first request, not discovered at sealing time: and the default work folder
+  // beside the bundle must not create folders the user did not ask for.
+  const std::filesystem::path out_dir = std::filesystem::absolute(f.out, ec).parent_path();
+  if (!std::filesystem::is_directory(out_dir, ec)) {
+    return Error(ErrorCode::kInvalidArgument, "the folder of --out " + f.out + " does not exist");
+  }
   std::filesystem::path work = f.work_dir.empty() ? std::filesystem::path(f.out + ".work") : std::filesystem::path(f.work_dir);
   if (std::filesystem::exists(work, ec)) {
     return Error(ErrorCode::kInvalidArgument,
@@ -256,10 +274,16 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
   auto report = sf::CollectSalesforce(o, ctx.clock, redactor);
   reporter.EndProgress();
   if (!report) {
-    // Nothing was collected: no bundle, and no empty work folder left behind.
-    std::filesystem::remove_all(work, ec);
     Error e = report.error();
-    return Error(e.code(), redactor.Apply("collect salesforce " + o.auth.instance_url + ": " + e.message()));
+    std::string message = "collect salesforce " + o.auth.instance_url + ": " + e.message();
+    if (HoldsCaptures(o.payload_root / "raw")) {
+      // It failed after collecting (a full disk while normalizing): every byte received stays.
+      message += " (nothing was sealed; the captures are kept in " + work.string() + ")";
+    } else {
+      // Nothing but discovery was asked: no bundle, and no work folder left behind.
+      std::filesystem::remove_all(work, ec);
+    }
+    return Error(e.code(), redactor.Apply(message));
   }
 
   auto sealed_at = SealTime(ctx.clock);

@@ -489,6 +489,16 @@ TEST_CASE("collect salesforce refuses bad input with a message naming it", "[col
     CHECK_FALSE(c.has_bundle());
     CHECK_FALSE(std::filesystem::exists(c.bundle.string() + ".work"));
   }
+  // An --out in a folder that does not exist: refused before anything is asked or created.
+  {
+    ScopedEnv token("SF_ACCESS_TOKEN", h.sim().Get("access_token"));
+    CollectSetup s;
+    const std::filesystem::path missing = h.dir() / "no-such-folder";
+    CliResult r = RunCli(h.Args(s, (missing / "x.tar").string()));
+    CHECK(r.code == 2);
+    CHECK(r.err.find("the folder of --out") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(missing));
+  }
   // A token the org does not know: exit 5, nothing sealed, no work folder left.
   CollectSetup s;
   s.env["SF_ACCESS_TOKEN"] = "00D000000000000!bogus";
@@ -741,6 +751,32 @@ TEST_CASE("collect salesforce writes the same paths and records whatever the thr
   }
   CHECK(compared > 20);
   CHECK(a.record_lines == b.record_lines);
+}
+
+}  // namespace custody::test
+
+namespace custody::test {
+
+TEST_CASE("collect salesforce keeps every captured byte when the disk fills up", "[collect][disk]") {
+  // A file size limit stands in for a full disk: writes past 3 MB fail with EFBIG (SIGXFSZ is
+  // ignored, so the write fails instead of killing the process).
+  CollectHarness h(SimArgs());
+  CollectSetup s;
+  std::string out = (h.dir() / "full.tar").string();
+  std::string cmd = "trap '' XFSZ; ulimit -f 3000; SF_ACCESS_TOKEN='" + h.sim().Get("access_token") + "' '" CUSTODY_BINARY "'";
+  for (const auto& a : h.Args(s, out)) cmd += " '" + a + "'";
+  CliResult r = RunShell(cmd);
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK_FALSE(std::filesystem::exists(out));
+  CHECK(r.out.find("captures are kept in " + out + ".work") != std::string::npos);
+  // What was received is there, with its sidecars.
+  std::size_t pages = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(out + ".work/payload/raw")) {
+    pages += e.path().filename().string().rfind("page-", 0) == 0;
+  }
+  CHECK(pages > 10);
+  CHECK(r.out.find(h.sim().Get("access_token")) == std::string::npos);
 }
 
 }  // namespace custody::test
