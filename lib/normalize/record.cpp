@@ -85,6 +85,10 @@ const char* StatusName(TimeStatus status) {
       return "missing";
     case TimeStatus::kUnparseable:
       return "unparseable";
+    case TimeStatus::kAmbiguous:
+      return "ambiguous";
+    case TimeStatus::kNonexistent:
+      return "nonexistent";
   }
   return "unparseable";
 }
@@ -138,6 +142,7 @@ std::string ToJsonLine(const Record& r) {
   OptStr(w, "login_key", r.login_key);
   OptStr(w, "session_key", r.session_key);
   OptStr(w, "event_id", r.event_id);
+  OptStr(w, "x_request_id", r.x_request_id);
   w.EndObject();
 
   Key(w, "provenance");
@@ -153,6 +158,23 @@ std::string ToJsonLine(const Record& r) {
   Key(w, "raw_sha256");
   Str(w, r.raw_sha256);
   w.EndObject();
+
+  OptStr(w, "outcome", r.outcome);
+  OptStr(w, "patient_id", r.patient_id);
+  Key(w, "collector_activity");
+  w.Bool(r.collector_activity);
+  Key(w, "timestamp_precision");
+  if (r.timestamp_precision) {
+    w.Int(*r.timestamp_precision);
+  } else {
+    w.Null();
+  }
+  Key(w, "clock_correction_ms");
+  if (r.clock_correction_ms) {
+    w.Int64(*r.clock_correction_ms);
+  } else {
+    w.Null();
+  }
 
   Key(w, "message");
   Str(w, r.message);

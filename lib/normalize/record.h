@@ -8,7 +8,9 @@
 
 namespace custody::normalize {
 
-enum class TimeStatus { kOk, kMissing, kUnparseable };
+// kAmbiguous/kNonexistent: a local wall-clock time that a DST overlap makes occur twice, or a
+// DST gap makes never occur, in the source's zone. Never resolved by guessing.
+enum class TimeStatus { kOk, kMissing, kUnparseable, kAmbiguous, kNonexistent };
 
 struct Record {
   std::optional<std::int64_t> timestamp_ms;  // UTC; nullopt unless time_status == kOk
@@ -46,15 +48,33 @@ struct Record {
   std::string raw_sha256;   // of exactly those bytes
 
   std::string message;      // one human line (Timesketch "message")
+
+  // EHR-side additions (kept after the original members so older code is unaffected).
+  std::optional<std::string> x_request_id;  // BALP X-Request-Id entity: follows one transaction
+                                            // across Salesforce, middleware and EHR
+  std::optional<std::string> outcome;       // "success" | "failure" | "unknown"; the source's own
+                                            // code is kept in message
+  std::optional<std::string> patient_id;    // FHIR Patient reference ("Patient/123") / Mirth patientId
+  bool collector_activity = false;          // the event is the collector's own doing (its login,
+                                            // its own FHIR reads)
+  std::optional<int> timestamp_precision;   // fraction digits of the source time as received
+  // In a collection of several sources: how far this source's clock was measured ahead of the
+  // collector's (whole seconds, only when at least 2 s). The merged timeline orders the record at
+  // @timestamp minus this; @timestamp itself stays what the source said. nullopt: no correction.
+  std::optional<std::int64_t> clock_correction_ms;
 };
 
 // One JSON line (no trailing LF) per schemas/record.schema.json, members in a fixed order:
 // "@timestamp" (string or null), "timestamp_original", "timestamp_field", "timestamp_status"
-// ("ok"|"missing"|"unparseable"), "source", "stream", "event_type", "action",
-// "actor" {"user_id","username"}, "target" {"object","record_id","field","old_value","new_value"},
-// "client_ip", "correlation" {"request_id","login_key","session_key","event_id"},
+// ("ok"|"missing"|"unparseable"|"ambiguous"|"nonexistent"), "source", "stream", "event_type",
+// "action", "actor" {"user_id","username"},
+// "target" {"object","record_id","field","old_value","new_value"}, "client_ip",
+// "correlation" {"request_id","login_key","session_key","event_id","x_request_id"},
 // "provenance" {"raw_file","record_index","byte_offset","byte_length","raw_sha256"},
-// "message", "datetime" (= @timestamp), "timestamp_desc" (= timestamp_field).
+// "outcome", "patient_id", "collector_activity" (bool), "timestamp_precision" (int or null),
+// "clock_correction_ms" (int or null), "message", "datetime" (= @timestamp), "timestamp_desc" (= timestamp_field).
+// The EHR-side members (x_request_id and the four before "message") were added later; they sit
+// at the end of their object / before the Timesketch trio so earlier members keep their places.
 // Absent optionals are null. Strings are written as valid UTF-8 JSON (invalid bytes in source
 // text become U+FFFD in the normalized copy only; the raw capture keeps them).
 std::string ToJsonLine(const Record& record);

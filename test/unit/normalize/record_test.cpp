@@ -69,9 +69,10 @@ TEST_CASE("ToJsonLine writes every member in the documented order", "[normalize]
         R"("actor":{"user_id":"0055j000000utlPAAQ","username":"user@example.com"},)"
         R"("target":{"object":"Account","record_id":"00O5j000000Rep1EAA","field":"f","old_value":"o","new_value":"n"},)"
         R"("client_ip":"198.51.100.7",)"
-        R"("correlation":{"request_id":"TID:1","login_key":"lk","session_key":"sk","event_id":"ev"},)"
+        R"("correlation":{"request_id":"TID:1","login_key":"lk","session_key":"sk","event_id":"ev","x_request_id":null},)"
         R"("provenance":{"raw_file":"data/raw/salesforce/ReportEvent/page-0001.json","record_index":3,)"
         R"("byte_offset":1024,"byte_length":512,"raw_sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},)"
+        R"("outcome":null,"patient_id":null,"collector_activity":false,"timestamp_precision":null,"clock_correction_ms":null,)"
         R"("message":"report-run by user@example.com","datetime":"2026-04-15T12:34:56.789Z","timestamp_desc":"EventDate"})");
   CheckValid(line);
 }
