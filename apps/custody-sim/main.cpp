@@ -9,13 +9,23 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "core/time.h"
+#include "fhir/fhir_server.h"
+#include "mirth/mirth_server.h"
 #include "server/faults.h"
 #include "server/sim_server.h"
+#include "server/tls.h"
 
 namespace {
 
@@ -37,6 +47,68 @@ bool ParseTime(const std::string& text, const char* flag, custody::sim::TimeMs* 
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+std::string AnswerKeyPath(const std::string& work_dir, const std::string& scenario) {
+  return scenario.empty() ? std::string() : work_dir + "/answer-key.json";
+}
+
+std::optional<rapidjson::Document> ReadJson(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  rapidjson::Document d;
+  d.Parse(text.str().c_str());
+  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  return d;
+}
+
+// bulk-exfiltration across systems: the attacker holding the Mirth integration user's
+// credentials first logs in to the interface engine's admin API from the same foreign address,
+// pulls channel message metadata, and the engine's FHIR client searches the EHR's patients (the
+// EHR sees the engine's data-center address) minutes before the Salesforce token grant.
+std::vector<custody::sim::ehr::CrossSystemEvent> CrossSystemEvents(const std::string& answer_key,
+                                                                   const std::string& scenario) {
+  std::vector<custody::sim::ehr::CrossSystemEvent> out;
+  if (scenario != "bulk-exfiltration" || answer_key.empty()) return out;
+  auto d = ReadJson(answer_key);
+  if (!d || !(*d)["events"].IsArray() || (*d)["events"].Empty()) return out;
+  const rapidjson::Value& first = (*d)["events"][0];
+  auto t = custody::ParseRfc3339(std::string(first["time"].GetString()).substr(0, 19) + "Z");
+  if (!t || !first.HasMember("source_ip")) return out;
+  const custody::sim::TimeMs grant = static_cast<custody::sim::TimeMs>(t->time_since_epoch().count()) * 1000;
+  const std::string ip = first["source_ip"].GetString();
+  out.push_back({grant - 6 * 60000 + 417, "middleware-login", "integration", ip, "",
+                 "attacker logs in to the interface engine's admin API as the integration user"});
+  out.push_back({grant - 5 * 60000 + 82, "middleware-message-search", "integration", ip, "",
+                 "attacker pulls ADT channel message metadata (patients in flight)"});
+  out.push_back({grant - 4 * 60000 + 651, "ehr-patient-search", "mirth-connect", "10.20.40.5",
+                 "a1f6c2e0-5b7d-4c3e-9f1a-0b0e7f1a2c3d",
+                 "the engine's FHIR client searches every patient of the EHR for the attacker"});
+  return out;
+}
+
+// Adds the EHR servers' rows ("ehr_evidence") to the org's answer key, rewritten in place.
+custody::Status AddEhrEvidence(const std::string& path, const std::vector<std::string>& arrays) {
+  auto d = ReadJson(path);
+  if (!d) return custody::Error(custody::ErrorCode::kIo, "custody-sim: cannot read " + path);
+  rapidjson::Value all(rapidjson::kArrayType);
+  for (const std::string& text : arrays) {
+    rapidjson::Document part(&d->GetAllocator());
+    part.Parse(text.c_str());
+    if (part.HasParseError() || !part.IsArray()) continue;
+    for (auto& v : part.GetArray()) all.PushBack(rapidjson::Value(v, d->GetAllocator()), d->GetAllocator());
+  }
+  d->AddMember("ehr_evidence", all, d->GetAllocator());
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  d->Accept(w);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << b.GetString() << "\n";
+  out.close();
+  if (!out) return custody::Error(custody::ErrorCode::kIo, "custody-sim: cannot write " + path);
+  return custody::Status::Ok();
 }
 
 }  // namespace
@@ -94,6 +166,15 @@ int main(int argc, char** argv) {
   app.add_option("--elf-bytes-per-day", o.org.elf_bytes_per_day, "approximate EventLogFile bytes per day")
       ->capture_default_str();
   app.add_option("--fixtures", o.fixtures_dir, "serve the real samples in this folder byte for byte instead of an org");
+  custody::sim::fhir::FhirOptions fhir_options;
+  custody::sim::mirth::MirthOptions mirth_options;
+  bool fhir_enabled = false;
+  bool mirth_enabled = false;
+  std::string ehr_fixtures;
+  custody::sim::fhir::AddFhirFlags(app, fhir_options, fhir_enabled);
+  custody::sim::mirth::AddMirthFlags(app, mirth_options, mirth_enabled);
+  app.add_option("--ehr-fixtures", ehr_fixtures,
+                 "folder of the real EHR samples (fixtures/ehr/real) the FHIR and Mirth servers also serve unchanged");
   app.add_option("--dir", o.work_dir, "folder for keys, certificates and the answer key (default: a new temporary "
                                       "folder, removed on exit)");
   try {
@@ -180,24 +261,93 @@ int main(int argc, char** argv) {
     }
   }
   const std::string work_dir = o.work_dir;
-  auto server = custody::sim::SimServer::Create(std::move(o));
-  if (!server) {
-    std::cerr << server.error().message() << "\n";
+  // The EHR side shares the org's seed, window, clock and listen host; each server has its own port.
+  custody::sim::ehr::EhrCommon common;
+  common.host = o.host;
+  common.tls = o.tls;
+  common.work_dir = work_dir;
+  common.seed = o.org.seed;
+  common.scenario = o.org.scenario;
+  common.start = o.org.start;
+  common.days = o.org.days;
+  common.frozen_now = o.frozen_now;
+  common.now = o.now;
+  common.clock_offset_ms = o.clock_offset_ms;
+  common.fixtures_root = ehr_fixtures;
+  auto fail = [&](const custody::Error& e) {
+    std::cerr << e.message() << "\n";
     if (made_dir) std::filesystem::remove_all(work_dir);
-    const custody::ErrorCode code = server.error().code();
+    const custody::ErrorCode code = e.code();
     return code == custody::ErrorCode::kInvalidArgument || code == custody::ErrorCode::kNotFound ? kExitUsage
                                                                                                   : kExitFailure;
+  };
+  if ((fhir_enabled || mirth_enabled) && o.tls) {
+    std::error_code ec;
+    std::filesystem::create_directories(work_dir + "/ehr-tls", ec);
+    auto tls = custody::sim::MakeTlsMaterial(work_dir + "/ehr-tls");
+    if (!tls) return fail(tls.error());
+    common.tls_cert_path = tls->cert_path;
+    common.tls_key_path = tls->key_path;
+    common.ca_path = tls->ca_path;
   }
-  std::cout << (*server)->StartupJson() << std::endl;
+  // The org first: its scenario's answer key says what the EHR side must show of the same story.
+  auto server = custody::sim::SimServer::Create(std::move(o));
+  if (!server) return fail(server.error());
+  const std::string answer_key_path = AnswerKeyPath(work_dir, common.scenario);
+  common.scenario_events = CrossSystemEvents(answer_key_path, common.scenario);
+  std::unique_ptr<custody::sim::fhir::FhirServer> fhir;
+  std::unique_ptr<custody::sim::mirth::MirthServer> mirth;
+  if (fhir_enabled) {
+    const int fhir_port = fhir_options.common.port;  // --fhir-port
+    fhir_options.common = common;
+    fhir_options.common.port = fhir_port;
+    fhir_options.common.work_dir = work_dir + "/fhir";
+    std::error_code ec;
+    std::filesystem::create_directories(fhir_options.common.work_dir, ec);
+    auto made = custody::sim::fhir::FhirServer::Create(std::move(fhir_options));
+    if (!made) return fail(made.error());
+    fhir = std::move(*made);
+  }
+  if (mirth_enabled) {
+    const int mirth_port = mirth_options.common.port;
+    mirth_options.common = common;
+    mirth_options.common.port = mirth_port;
+    mirth_options.common.work_dir = work_dir + "/mirth";
+    std::error_code ec;
+    std::filesystem::create_directories(mirth_options.common.work_dir, ec);
+    auto made = custody::sim::mirth::MirthServer::Create(std::move(mirth_options));
+    if (!made) return fail(made.error());
+    mirth = std::move(*made);
+  }
+  if (!common.scenario_events.empty()) {
+    std::vector<std::string> evidence;
+    if (mirth) evidence.push_back(mirth->AnswerKeyEvidenceJson());
+    if (fhir) evidence.push_back(fhir->AnswerKeyEvidenceJson());
+    if (custody::Status st = AddEhrEvidence(answer_key_path, evidence); !st) return fail(st.error());
+  }
+  // The org's startup object, with the EHR servers' objects (or null) as "fhir" and "mirth".
+  std::string startup = (*server)->StartupJson();
+  startup.pop_back();
+  startup += ",\"fhir\":" + (fhir ? fhir->StartupJson() : std::string("null"));
+  startup += ",\"mirth\":" + (mirth ? mirth->StartupJson() : std::string("null")) + "}";
+  std::cout << startup << std::endl;
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
+    if (fhir) fhir->Stop();
+    if (mirth) mirth->Stop();
     (*server)->Stop();
   });
+  std::thread fhir_thread;
+  std::thread mirth_thread;
+  if (fhir) fhir_thread = std::thread([&] { fhir->Run(); });
+  if (mirth) mirth_thread = std::thread([&] { mirth->Run(); });
   (*server)->Run();
   // Run() also returns if a listener fails; make sure the waiter thread ends.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (fhir_thread.joinable()) fhir_thread.join();
+  if (mirth_thread.joinable()) mirth_thread.join();
   if (made_dir) std::filesystem::remove_all(work_dir);
   return kExitOk;
 }
