@@ -22,7 +22,7 @@ bool KeepResponseHeader(std::string_view name) {
                                       "transfer-encoding", "sforce-limit-info", "sforce-locator",
                                       "sforce-numberofrecords", "sforce-query-options", "last-modified", "etag",
                                       "retry-after", "x-request-id", "x-correlation-id", "server", "location",
-                                      "www-authenticate", "link"};
+                                      "www-authenticate", "link", "content-location", "x-progress", "expires"};
   for (const char* k : kKeep) {
     if (name.size() == std::strlen(k) && strncasecmp(name.data(), k, name.size()) == 0) return true;
   }

@@ -134,7 +134,9 @@ std::string Eta(std::chrono::steady_clock::time_point started, std::uint64_t don
 struct Normalizer {
   std::string source_id;
   normalize::TimelineWriter* timeline = nullptr;
+  std::uint64_t source_index = 0;
   std::uint64_t stream_index = 0;
+  std::int64_t clock_correction_ms = 0;
   std::uint64_t capture_index = 0;  // of the capture being normalized, within the stream
   std::uint64_t records = 0;
   std::uint64_t untimed = 0;
@@ -143,13 +145,15 @@ struct Normalizer {
   // A timed record goes to the timeline; one whose time is missing or unparseable cannot be
   // placed on it and goes, in capture order, to the untimed file instead.
   Status Emit(normalize::Record rec) {
+    if (clock_correction_ms != 0 && rec.timestamp_ms) rec.clock_correction_ms = clock_correction_ms;
     std::string line = normalize::ToJsonLine(rec);
     ++records;
     if (rec.timestamp_ms) {
-      // 4 bits of stream, 24 of capture, 36 of record within the capture.
-      const std::uint64_t key = (stream_index << 60) | ((capture_index & 0xFFFFFFu) << 36) |
-                                (rec.record_index & 0xFFFFFFFFFull);
-      return timeline->AddOrdered(*rec.timestamp_ms, key, std::move(line));
+      // 8 bits of source, 4 of stream, 20 of capture, 32 of record within the capture (the
+      // layout connectors::RecordSink uses, so sources of one collection share a timeline).
+      const std::uint64_t key = ((source_index & 0xFFu) << 56) | ((stream_index & 0xFu) << 52) |
+                                ((capture_index & 0xFFFFFu) << 32) | (rec.record_index & 0xFFFFFFFFu);
+      return timeline->AddOrdered(*rec.timestamp_ms - clock_correction_ms, key, std::move(line));
     }
     ++untimed;
     untimed_out << line << '\n';
@@ -828,7 +832,7 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   report.api_version = o.api_version;
   CUSTODY_RETURN_IF_ERROR(http::CheckUrlPolicy(o.auth.instance_url));
   if (!o.auth.login_url.empty()) CUSTODY_RETURN_IF_ERROR(http::CheckUrlPolicy(o.auth.login_url));
-  auto secrets = auth::LoadSalesforceSecrets(o.auth, auth::ProcessEnvironment());
+  auto secrets = auth::LoadSalesforceSecrets(o.auth, o.env ? o.env : auth::ProcessEnvironment());
   if (!secrets) return secrets.error();
   auto tokens = auth::MakeSalesforceTokenProvider(o.auth, std::move(*secrets), clock, &redactor);
   if (!tokens) return tokens.error();
@@ -955,8 +959,14 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   // under 128 MiB however many records there are) and per-stream untimed files.
   const std::string source_id = report.org_id.empty() ? "salesforce:" + http::Origin(o.auth.instance_url)
                                                       : "salesforce:" + report.org_id;
-  auto timeline = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs", 32u << 20);
-  if (!timeline) return timeline.error();
+  std::unique_ptr<normalize::TimelineWriter> own_timeline;
+  normalize::TimelineWriter* timeline = o.shared_timeline;
+  if (timeline == nullptr) {
+    auto made = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs", 32u << 20);
+    if (!made) return made.error();
+    own_timeline = std::move(*made);
+    timeline = own_timeline.get();
+  }
   for (size_t i = 0; i < jobs.size(); ++i) {
     auto c = make_client(i + 2);
     if (!c) return c.error();
@@ -964,7 +974,9 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     workers.push_back(std::make_unique<Worker>(o, *clients.back(), objects, names[i]));
     Normalizer& n = workers.back()->normalizer;
     n.source_id = source_id;
-    n.timeline = timeline->get();
+    n.timeline = timeline;
+    n.source_index = o.source_index;
+    n.clock_correction_ms = o.clock_correction_ms;
     n.stream_index = i;
     const std::filesystem::path untimed = o.work_dir / ("untimed-" + std::to_string(i) + ".jsonl");
     n.untimed_out.open(untimed, std::ios::binary | std::ios::trunc);
@@ -982,10 +994,12 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
 
   std::filesystem::path normalized_dir = o.payload_root / "normalized";
   std::error_code ec;
-  std::filesystem::create_directories(normalized_dir, ec);
-  if (ec) return Error(ErrorCode::kIo, "create " + normalized_dir.string() + ": " + ec.message());
+  if (own_timeline) {
+    std::filesystem::create_directories(normalized_dir, ec);
+    if (ec) return Error(ErrorCode::kIo, "create " + normalized_dir.string() + ": " + ec.message());
+  }
   // Untimed records: each stream's file, in stream order.
-  const std::filesystem::path untimed_path = normalized_dir / "untimed.jsonl";
+  const std::filesystem::path untimed_path = own_timeline ? normalized_dir / "untimed.jsonl" : o.untimed_path;
   std::ofstream out(untimed_path, std::ios::binary);
   if (!out) return Error(ErrorCode::kIo, "create " + untimed_path.string());
   for (size_t i = 0; i < workers.size(); ++i) {
@@ -1030,7 +1044,7 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   }
   out.close();
   if (!out) return Error(ErrorCode::kIo, "write " + untimed_path.string());
-  CUSTODY_RETURN_IF_ERROR((*timeline)->Finish(normalized_dir / "timeline.jsonl"));
+  if (own_timeline) CUSTODY_RETURN_IF_ERROR(own_timeline->Finish(normalized_dir / "timeline.jsonl"));
   if (o.cancel != nullptr && o.cancel->load()) shared.Stop(StopReason::kInterrupted, "interrupted by a signal");
 
   report.grants = (*tokens)->Grants();
@@ -1046,24 +1060,13 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   return report;
 }
 
-std::string ReportJson(const CollectReport& r, const CollectOptions& o) {
+std::string SalesforceSourceJson(const CollectReport& r, const CollectOptions& o) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
   auto opt = [&](const std::string& s) {
     if (s.empty()) w.Null(); else str(s);
   };
-  w.StartObject();
-  str("complete"); w.Bool(r.complete);
-  str("stop_reason"); str(StopReasonName(r.stop));
-  str("stop_detail"); opt(r.stop_detail);
-  str("window");
-  w.StartObject();
-  str("since"); str(FormatRfc3339(o.since));
-  str("until"); str(FormatRfc3339(o.until));
-  w.EndObject();
-  str("sources");
-  w.StartArray();
   w.StartObject();
   str("name"); str(o.source);
   str("type"); str("salesforce");
@@ -1143,6 +1146,29 @@ std::string ReportJson(const CollectReport& r, const CollectOptions& o) {
   }
   w.EndArray();
   w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string ReportJson(const CollectReport& r, const CollectOptions& o) {
+  const std::string source = SalesforceSourceJson(r, o);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  auto opt = [&](const std::string& s) {
+    if (s.empty()) w.Null(); else str(s);
+  };
+  w.StartObject();
+  str("complete"); w.Bool(r.complete);
+  str("stop_reason"); str(StopReasonName(r.stop));
+  str("stop_detail"); opt(r.stop_detail);
+  str("window");
+  w.StartObject();
+  str("since"); str(FormatRfc3339(o.since));
+  str("until"); str(FormatRfc3339(o.until));
+  w.EndObject();
+  str("sources");
+  w.StartArray();
+  w.RawValue(source.data(), source.size(), rapidjson::kObjectType);
   w.EndArray();
   str("normalized");
   w.StartObject();

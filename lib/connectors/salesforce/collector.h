@@ -17,6 +17,7 @@
 #include "connectors/salesforce/client.h"
 #include "core/time.h"
 #include "http/transport.h"
+#include "normalize/timeline.h"
 
 namespace custody::connectors::salesforce {
 
@@ -41,6 +42,16 @@ struct CollectOptions {
                                           // rows (0 = never)
   std::uint64_t bulk_chunk_records = 50000;  // maxRecords per Bulk API results request
   const std::atomic<bool>* cancel = nullptr;
+  // Several sources in one bundle (custody collect --config): when set, timed records go to this
+  // shared timeline with order keys under source_index, untimed ones to untimed_path, and the
+  // caller finishes both; otherwise the collector writes data/normalized/ itself.
+  normalize::TimelineWriter* shared_timeline = nullptr;
+  std::uint64_t source_index = 0;
+  std::filesystem::path untimed_path;
+  std::int64_t clock_correction_ms = 0;   // as connectors::RecordSink::SetClockCorrection
+  // Where SF_ACCESS_TOKEN and the other secrets are looked up (default: the process environment;
+  // a case file maps its secret references here).
+  auth::EnvLookup env;
   // Progress and log lines; called from worker threads (the callee serializes).
   std::function<void(const std::string& stream, const std::string& what)> progress;
 };
@@ -94,5 +105,7 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& options, const Clo
 
 // The report as the "collection" member of metadata/collection.json.
 std::string ReportJson(const CollectReport& report, const CollectOptions& options);
+// The source's own element of that member's "sources" (for collections of several sources).
+std::string SalesforceSourceJson(const CollectReport& report, const CollectOptions& options);
 
 }  // namespace custody::connectors::salesforce
