@@ -1,15 +1,9 @@
 // custody collect salesforce: collect, normalize and seal in one command.
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <map>
-
-#include <mutex>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "bundle/seal.h"
+#include "collect_common.h"
 #include "commands.h"
 #include "connectors/salesforce/collector.h"
 #include "exit_codes.h"
@@ -46,105 +40,6 @@ struct CollectFlags {
   int retry_delay_ms = 500;
   std::uint64_t bulk_threshold = 2000000;
   std::string log_format = "text";
-};
-
-// "7d", "12h", "30m", "90s": that long before now.
-std::optional<std::chrono::seconds> ParseRelative(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  std::int64_t n = 0;
-  for (size_t i = 0; i + 1 < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9' || n > 1000000) return std::nullopt;
-    n = n * 10 + (text[i] - '0');
-  }
-  switch (text.back()) {
-    case 'd': return std::chrono::seconds(n * 86400);
-    case 'h': return std::chrono::seconds(n * 3600);
-    case 'm': return std::chrono::seconds(n * 60);
-    case 's': return std::chrono::seconds(n);
-    default: return std::nullopt;
-  }
-}
-
-Result<UtcSeconds> ParseTimeFlag(const char* flag, const std::string& text, UtcSeconds now) {
-  if (auto rel = ParseRelative(text)) return now - *rel;
-  auto t = ParseRfc3339(text);
-  if (!t) {
-    return Error(ErrorCode::kInvalidArgument,
-                 std::string(flag) + " '" + text +
-                     "' is neither RFC 3339 with a zone (2026-04-01T00:00:00Z, 2026-04-01T02:00:00+02:00) nor a "
-                     "relative time (7d, 12h, 30m); a time without a zone is refused, never read as local time");
-  }
-  return *t;
-}
-
-// Serializes log and progress output from the worker threads. On a terminal the progress is one
-// line, redrawn at most ten times a second, with the latest step of every stream and the time
-// elapsed; with --log-format json every step is a JSON line; otherwise it is silent.
-class Reporter {
- public:
-  Reporter(std::ostream& err, bool json, bool tty) : err_(err), json_(json), tty_(tty) {}
-  void Progress(const std::string& stream, const std::string& what) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (json_) {
-      Line("progress", stream, what);
-      return;
-    }
-    if (!tty_) return;
-    latest_[stream] = what;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_draw_ < std::chrono::milliseconds(100)) return;
-    last_draw_ = now;
-    std::string line = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - start_).count()) + "s";
-    for (const auto& [name, step] : latest_) line += "  [" + name + "] " + step;
-    size_t width = 100;
-    struct winsize ws {};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10) width = ws.ws_col - 1;
-    if (line.size() > width) line.resize(width);
-    err_ << "\r\033[K" << line << std::flush;
-    dirty_ = true;
-  }
-  void Info(const std::string& what) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (json_) {
-      Line("info", "", what);
-      return;
-    }
-    if (dirty_) err_ << "\r\033[K";
-    dirty_ = false;
-    if (tty_) err_ << what << "\n";
-  }
-  void EndProgress() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (dirty_) err_ << "\r\033[K" << std::flush;
-    dirty_ = false;
-  }
-
- private:
-  void Line(const char* event, const std::string& stream, const std::string& what) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    w.StartObject();
-    w.Key("time");
-    w.String(FormatRfc3339(SystemClock().Now()).c_str());
-    w.Key("event");
-    w.String(event);
-    if (!stream.empty()) {
-      w.Key("stream");
-      w.String(stream.c_str());
-    }
-    w.Key("message");
-    w.String(what.c_str());
-    w.EndObject();
-    err_ << b.GetString() << "\n" << std::flush;
-  }
-  std::mutex mu_;
-  std::ostream& err_;
-  bool json_;
-  bool tty_;
-  bool dirty_ = false;
-  std::map<std::string, std::string> latest_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_draw_{};
 };
 
 // True when a stream captured anything (discovery alone, who we are and what the org has, is not
@@ -341,7 +236,8 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
 
 void AddCollectCommand(CLI::App& app, Context& ctx) {
   CLI::App* collect = app.add_subcommand("collect", "Collect logs from a source into a sealed evidence bundle");
-  collect->require_subcommand(1, 1);
+  // A source subcommand, or --config with a case file naming several sources.
+  collect->require_subcommand(0, 1);
   auto f = std::make_shared<CollectFlags>();
   CLI::App* cmd = collect->add_subcommand(
       "salesforce", "Field history, login and export logs of a Salesforce org, sealed with their completeness");
@@ -383,6 +279,9 @@ void AddCollectCommand(CLI::App& app, Context& ctx) {
       "Secrets never go on the command line: SF_ACCESS_TOKEN, SF_CLIENT_SECRET, SF_REFRESH_TOKEN,\n"
       "SF_JWT_KEY_PASSPHRASE and CUSTODY_KEY_PASSPHRASE come from the environment, the JWT key from a file.");
   cmd->callback([f, &ctx] { ctx.status = RunCollectSalesforce(*f, ctx); });
+  AddCollectFhirCommand(collect, ctx);
+  AddCollectMirthCommand(collect, ctx);
+  AddCollectConfig(collect, ctx);
 }
 
 }  // namespace custody::cli

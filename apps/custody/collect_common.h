@@ -1,0 +1,105 @@
+#pragma once
+// What every `custody collect <source>` subcommand shares: the window, case and signing flags,
+// the work folder, progress and log output, the merged timeline, and sealing with the
+// completeness each source reports. A subcommand adds its own flags, calls PrepareCollection,
+// runs its connector(s) into a RecordSink on the prepared timeline, then SealCollection.
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/salesforce_auth.h"
+#include "connectors/common/source_report.h"
+#include "context.h"
+#include "crypto/keys.h"
+#include "http/transport.h"
+#include "normalize/timeline.h"
+
+namespace custody::cli {
+
+struct CommonCollectFlags {
+  std::string since;
+  std::string until;
+  std::string case_id;
+  std::string examiner;
+  std::string key;
+  std::string cert;
+  std::string out;
+  std::string work_dir;
+  bool keep_work_dir = false;
+  bool force = false;
+  std::string ca_file;
+  int max_attempts = 5;
+  int retry_delay_ms = 500;
+  std::string log_format = "text";
+};
+
+// --since (required) --until --case --examiner --key --cert --out (required) --force --work-dir
+// --keep-work-dir --ca-file --max-attempts --retry-delay-ms --log-format.
+void AddCommonCollectFlags(CLI::App* cmd, CommonCollectFlags& flags);
+
+// "7d"/"12h"/"30m"/"90s" before now, or RFC 3339 with a zone; a time without a zone is refused.
+Result<UtcSeconds> ParseTimeFlag(const char* flag, const std::string& text, UtcSeconds now);
+
+// Serializes progress and log lines from worker threads: on a terminal one redrawn progress
+// line; with --log-format json one JSON object per line on stderr; otherwise silent.
+class Reporter {
+ public:
+  Reporter(std::ostream& err, bool json, bool tty);
+  void Progress(const std::string& stream, const std::string& what);
+  void Info(const std::string& what);
+  void EndProgress();
+
+ private:
+  void Line(const char* event, const std::string& stream, const std::string& what);
+  std::mutex mu_;
+  std::ostream& err_;
+  bool json_;
+  bool tty_;
+  bool dirty_ = false;
+  std::vector<std::pair<std::string, std::string>> latest_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+// Everything checked and made before the first request: the window, the signing identity, the
+// output (must not exist unless --force; its folder must), the work folder (must not exist) with
+// payload/ (becomes data/ in the bundle) and scratch/, the timeline writer and the reporter.
+struct PreparedCollection {
+  UtcSeconds since{};
+  UtcSeconds until{};
+  std::filesystem::path work;          // <out>.work or --work-dir
+  std::filesystem::path payload_root;  // work/payload
+  std::filesystem::path scratch;       // work/scratch (timeline runs, untimed files)
+  std::optional<crypto::SigningIdentity> identity;
+  std::unique_ptr<normalize::TimelineWriter> timeline;
+  std::unique_ptr<Reporter> reporter;
+  http::TransportOptions transport;    // ca_file and user agent from the flags
+  int max_attempts = 5;
+  std::chrono::milliseconds retry_delay{500};
+  auth::Redactor redactor;             // add every secret as soon as it is read
+};
+Result<std::unique_ptr<PreparedCollection>> PrepareCollection(const CommonCollectFlags& flags, Context& ctx);
+
+// A RecordSink for source number `index` (0-based, in the order the sources are collected) on
+// the prepared timeline, with its untimed file in scratch/.
+std::unique_ptr<connectors::RecordSink> MakeRecordSink(PreparedCollection& prepared, std::uint64_t index);
+
+// Writes data/normalized/timeline.jsonl and untimed.jsonl (the sinks' untimed files, in order),
+// seals payload/ as a bundle whose collection.json holds every source's report, prints the
+// summary to ctx.out and sets ctx.exit_override from the completeness (0 complete, 4 partial,
+// 5 auth, 6 API budget, 130 interrupted). On a sealing failure the work folder is kept and the
+// error says where.
+// clock_probes_json: for several sources, the clock probes (connectors::ClockProbesJson).
+Status SealCollection(PreparedCollection& prepared, const CommonCollectFlags& flags,
+                      std::vector<std::unique_ptr<connectors::RecordSink>>& sinks,
+                      const std::vector<connectors::SourceReport>& reports, Context& ctx,
+                      const std::string& clock_probes_json = "");
+
+}  // namespace custody::cli

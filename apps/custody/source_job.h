@@ -1,0 +1,34 @@
+#pragma once
+// One source of a case file, built and checked from its [[source]] table before the first request
+// of `custody collect --config` (cmd_collect_config.cpp), ready to run on its own thread.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "case_config.h"
+#include "collect_common.h"
+#include "connectors/common/source_report.h"
+#include "context.h"
+#include "http/transport.h"
+
+namespace custody::cli {
+
+// One source, ready to run: everything was read and checked before the first request.
+struct SourceJob {
+  std::string name;
+  std::string type;
+  std::string url;
+  std::function<Result<connectors::SourceReport>(connectors::RecordSink& sink)> run;
+  // Where the clock probe asks for a Date header, and how the measured correction is applied.
+  std::string probe_url;
+  http::Headers probe_headers;
+  std::function<void(std::int64_t ms, connectors::RecordSink& sink)> set_correction =
+      [](std::int64_t ms, connectors::RecordSink& sink) { sink.SetClockCorrection(ms); };
+};
+
+// The generic HTTP-JSON connector's source (type "http-json"; config_http_json.cpp).
+Result<SourceJob> HttpJsonJob(const SourceSection& section, PreparedCollection& prepared, Context& ctx,
+                              std::uint64_t index);
+
+}  // namespace custody::cli
