@@ -518,8 +518,18 @@ std::optional<Record> MapFhirBundleEntry(const EhrContext& ctx, std::string_view
   rapidjson::Document doc;
   std::string why;
   if (!ParseObject(entry_json, doc, why)) return skip("bundle entry " + why);
-  const Value* resource = Member(&doc, "resource");
-  const auto mode = TextAt(&doc, "search", "mode");
+  return MapFhirBundleEntryValue(ctx, doc, skipped);
+}
+
+std::optional<Record> MapFhirBundleEntryValue(const EhrContext& ctx, const rapidjson::Value& entry,
+                                              std::string* skipped) {
+  auto skip = [&](std::string why) -> std::optional<Record> {
+    if (skipped != nullptr) *skipped = std::move(why);
+    return std::nullopt;
+  };
+  if (!entry.IsObject()) return skip("bundle entry is not a JSON object");
+  const Value* resource = Member(&entry, "resource");
+  const auto mode = TextAt(&entry, "search", "mode");
   const auto type = TextAt(resource, "resourceType");
   if (resource == nullptr) return skip("bundle entry without a resource");
   if (type == std::optional<std::string>("AuditEvent") && mode != std::optional<std::string>("outcome")) {

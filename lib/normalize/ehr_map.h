@@ -3,6 +3,8 @@
 // Mirth Connect server events and message metadata (the JSON form of Mirth's XML, with its
 // XML-to-JSON quirks). Fills everything except provenance, which the caller sets.
 
+#include <rapidjson/document.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,10 @@ struct EhrContext {
 // A searchset Bundle entry ({"fullUrl","resource","search"}): an AuditEvent → its record
 // (provenance fields left for the caller); anything else (search.mode "outcome", an
 // OperationOutcome) → nullopt and *skipped (when not null) says what it was, with the issue text.
+// The same from an entry already parsed (a collector that parsed the whole page maps its entries
+// from that DOM instead of parsing each entry's bytes again).
+std::optional<Record> MapFhirBundleEntryValue(const EhrContext& ctx, const rapidjson::Value& entry,
+                                              std::string* skipped);
 std::optional<Record> MapFhirBundleEntry(const EhrContext& ctx, std::string_view entry_json,
                                          std::string* skipped);
 // One AuditEvent resource; also for $export ndjson lines. Text that is not a JSON object gives a

@@ -498,12 +498,17 @@ Status Collector::EmitUnique(normalize::Record rec, std::uint64_t capture, Sourc
 
 Status Collector::NormalizePage(const std::string& text, const Value& bundle, const std::string& bag_path,
                                 std::uint64_t page, SourceItem& item) {
-  (void)bundle;
   const std::string_view view(text);
+  // The page was parsed (and checked) once already: entries are mapped from that DOM, in the
+  // order the scanner finds their bytes, instead of parsing each entry again.
+  const Value* entries = Array(bundle, "entry");
   return normalize::ForEachJsonArrayElement(view, "/entry", [&](const normalize::JsonElement& e) -> Status {
     const std::string_view bytes = view.substr(e.byte_offset, e.byte_length);
     std::string skipped;
-    auto rec = normalize::MapFhirBundleEntry(ectx_, bytes, &skipped);
+    auto rec = entries != nullptr && e.index < entries->Size()
+                   ? normalize::MapFhirBundleEntryValue(ectx_, (*entries)[static_cast<rapidjson::SizeType>(e.index)],
+                                                        &skipped)
+                   : normalize::MapFhirBundleEntry(ectx_, bytes, &skipped);
     if (!rec) {
       if (!skipped.empty()) AddNote(item.notes, "page " + std::to_string(page) + ": " + skipped);
       return Status::Ok();

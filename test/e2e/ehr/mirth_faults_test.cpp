@@ -113,7 +113,7 @@ TEST_CASE("mirth: sessions expiring mid-sweep are renewed and the page repeated,
   CHECK(ids.size() == 200);
 }
 
-TEST_CASE("mirth: 500, 503 and a dropped connection are retried; every attempt is kept", "[mirth]") {
+TEST_CASE("mirth: 500, 503 and a dropped connection are retried, every attempt is kept", "[mirth]") {
   // Session mode request numbers: 1 login, 2 version, 3 users/current, 4 maxEventId, 5 count,
   // 6 the first page.
   Harness h(SimArgs({"--mirth-events", "80", "--mirth-fault", "500@6", "--mirth-fault", "503@7", "--mirth-fault",

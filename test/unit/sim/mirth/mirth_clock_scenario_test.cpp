@@ -152,7 +152,7 @@ TEST_CASE("the common clock offset applies unless --mirth-clock-offset overrides
   }
 }
 
-TEST_CASE("--mirth-clock-offset takes seconds and refuses more than a year or nonsense", "[mirth]") {
+TEST_CASE("the flag --mirth-clock-offset takes seconds and refuses more than a year or nonsense", "[mirth]") {
   CLI::App app;
   MirthOptions o;
   bool enabled = false;
