@@ -21,16 +21,24 @@ namespace {
 
 namespace sf = connectors::salesforce;
 
-template <typename T>
-Status Take(Result<std::optional<T>> r, std::optional<T>& out) {
-  if (!r) return r.error();
-  out = std::move(*r);
-  return Status::Ok();
-}
-
-std::string Trim(std::string u) {
-  while (!u.empty() && u.back() == '/') u.pop_back();
-  return u;
+// The case file's secret references stand in for a connector's environment variables: each
+// {setting, variable} read with Secret(), registered with the redactor, and served by the lookup.
+Result<auth::EnvLookup> SecretsAsEnvironment(const SourceSection& s, PreparedCollection& p,
+                                             std::initializer_list<std::pair<const char*, const char*>> refs) {
+  auto secrets = std::make_shared<std::map<std::string, std::string>>();
+  for (const auto& [key, env] : refs) {
+    std::optional<std::string> v;
+    CUSTODY_RETURN_IF_ERROR(Take(s.Secret(key), v));
+    if (v) {
+      p.redactor.Add(*v);
+      (*secrets)[env] = *v;
+    }
+  }
+  return auth::EnvLookup([secrets](const char* name) -> std::optional<std::string> {
+    auto it = secrets->find(name);
+    if (it == secrets->end()) return std::nullopt;
+    return it->second;
+  });
 }
 
 connectors::SourceStop FromSalesforce(sf::StopReason r) {
@@ -55,7 +63,7 @@ Result<SourceJob> SalesforceJob(const SourceSection& s, PreparedCollection& p, C
   o->until = p.until;
   auto instance = s.RequiredString("instance_url");
   if (!instance) return instance.error();
-  o->auth.instance_url = Trim(*instance);
+  o->auth.instance_url = TrimSlashes(*instance);
   if (Status st = http::CheckUrlPolicy(o->auth.instance_url); !st) return s.Fail("instance_url", st.error().message());
   auto mode_text = s.RequiredString("auth");
   if (!mode_text) return mode_text.error();
@@ -65,7 +73,7 @@ Result<SourceJob> SalesforceJob(const SourceSection& s, PreparedCollection& p, C
   std::optional<std::string> v;
   CUSTODY_RETURN_IF_ERROR(Take(s.String("login_url"), v));
   if (v) {
-    o->auth.login_url = Trim(*v);
+    o->auth.login_url = TrimSlashes(*v);
     if (Status st = http::CheckUrlPolicy(o->auth.login_url); !st) return s.Fail("login_url", st.error().message());
   }
   CUSTODY_RETURN_IF_ERROR(Take(s.String("client_id"), v));
@@ -76,24 +84,12 @@ Result<SourceJob> SalesforceJob(const SourceSection& s, PreparedCollection& p, C
   o->auth.jwt_key_file = v.value_or("");
   CUSTODY_RETURN_IF_ERROR(Take(s.String("api_version"), v));
   if (v) o->api_version = *v;
-  // The case file's secret references stand in for the SF_* environment variables.
-  auto secrets = std::make_shared<std::map<std::string, std::string>>();
-  const std::pair<const char*, const char*> refs[] = {{"access_token", "SF_ACCESS_TOKEN"},
-                                                      {"client_secret", "SF_CLIENT_SECRET"},
-                                                      {"refresh_token", "SF_REFRESH_TOKEN"},
-                                                      {"jwt_key_passphrase", "SF_JWT_KEY_PASSPHRASE"}};
-  for (const auto& [key, env] : refs) {
-    CUSTODY_RETURN_IF_ERROR(Take(s.Secret(key), v));
-    if (v) {
-      p.redactor.Add(*v);
-      (*secrets)[env] = *v;
-    }
-  }
-  o->env = [secrets](const char* name) -> std::optional<std::string> {
-    auto it = secrets->find(name);
-    if (it == secrets->end()) return std::nullopt;
-    return it->second;
-  };
+  auto env = SecretsAsEnvironment(s, p, {{"access_token", "SF_ACCESS_TOKEN"},
+                                         {"client_secret", "SF_CLIENT_SECRET"},
+                                         {"refresh_token", "SF_REFRESH_TOKEN"},
+                                         {"jwt_key_passphrase", "SF_JWT_KEY_PASSPHRASE"}});
+  if (!env) return env.error();
+  o->env = std::move(*env);
   if (auto checked = auth::LoadSalesforceSecrets(o->auth, o->env); !checked) {
     return s.Fail("auth", checked.error().message() +
                               " (in a case file: access_token, client_secret, refresh_token or jwt_key_passphrase "
@@ -196,11 +192,9 @@ Result<SourceJob> MirthJob(const SourceSection& s, PreparedCollection& p, Contex
                                        "channels", "include_content", "page_size"}));
   auto o = std::make_shared<mi::MirthCollectOptions>();
   o->source = s.name();
-  o->since = p.since;
-  o->until = p.until;
   auto base = s.RequiredString("base_url");
   if (!base) return base.error();
-  o->base_url = Trim(*base);
+  o->base_url = TrimSlashes(*base);
   if (Status st = http::CheckUrlPolicy(o->base_url); !st) return s.Fail("base_url", st.error().message());
   auto user = s.RequiredString("username");
   if (!user) return user.error();
@@ -238,17 +232,8 @@ Result<SourceJob> MirthJob(const SourceSection& s, PreparedCollection& p, Contex
     if (*n < 1 || *n > 100000) return s.Fail("page_size", "must be from 1 to 100000");
     o->page_size = static_cast<int>(*n);
   }
-  o->transport = p.transport;
-  o->payload_root = p.payload_root;
-  o->policy.max_attempts = p.max_attempts;
-  o->policy.base = p.retry_delay;
+  ApplyPrepared(*o, p, ctx, s.name());
   o->source_index = index;
-  o->cancel = ctx.cancel;
-  Reporter* reporter = p.reporter.get();
-  const std::string name = s.name();
-  o->progress = [reporter, name](const std::string& stream, const std::string& what) {
-    reporter->Progress(name + "/" + stream, what);
-  };
   SourceJob job;
   job.name = s.name();
   job.type = "mirth";
@@ -269,11 +254,9 @@ Result<SourceJob> FhirJob(const SourceSection& s, PreparedCollection& p, Context
                                        "scope", "page_size", "export"}));
   auto o = std::make_shared<fh::FhirCollectOptions>();
   o->source = s.name();
-  o->since = p.since;
-  o->until = p.until;
   auto base = s.RequiredString("base_url");
   if (!base) return base.error();
-  o->base_url = Trim(*base);
+  o->base_url = TrimSlashes(*base);
   if (Status st = http::CheckUrlPolicy(o->base_url); !st) return s.Fail("base_url", st.error().message());
   auto mode_text = s.RequiredString("auth");
   if (!mode_text) return mode_text.error();
@@ -296,23 +279,11 @@ Result<SourceJob> FhirJob(const SourceSection& s, PreparedCollection& p, Context
   }
   CUSTODY_RETURN_IF_ERROR(Take(s.String("scope"), v));
   o->auth.scope = v.value_or("");
-  // The case file's secret references stand in for the FHIR_* environment variables.
-  auto secrets = std::make_shared<std::map<std::string, std::string>>();
-  const std::pair<const char*, const char*> refs[] = {{"access_token", fh::kEnvAccessToken},
-                                                      {"password", fh::kEnvPassword},
-                                                      {"client_key_passphrase", "FHIR_KEY_PASSPHRASE"}};
-  for (const auto& [key, env] : refs) {
-    CUSTODY_RETURN_IF_ERROR(Take(s.Secret(key), v));
-    if (v) {
-      p.redactor.Add(*v);
-      (*secrets)[env] = *v;
-    }
-  }
-  o->env = [secrets](const char* name) -> std::optional<std::string> {
-    auto it = secrets->find(name);
-    if (it == secrets->end()) return std::nullopt;
-    return it->second;
-  };
+  auto env = SecretsAsEnvironment(s, p, {{"access_token", fh::kEnvAccessToken},
+                                         {"password", fh::kEnvPassword},
+                                         {"client_key_passphrase", "FHIR_KEY_PASSPHRASE"}});
+  if (!env) return env.error();
+  o->env = std::move(*env);
   if (auto checked = fh::LoadFhirSecrets(o->auth, o->env, p.redactor); !checked) {
     return s.Fail("auth", checked.error().message() +
                               " (in a case file: access_token, password or client_key_passphrase as "
@@ -327,16 +298,7 @@ Result<SourceJob> FhirJob(const SourceSection& s, PreparedCollection& p, Context
   std::optional<bool> b;
   CUSTODY_RETURN_IF_ERROR(Take(s.Boolean("export"), b));
   if (b) o->use_export = *b;
-  o->transport = p.transport;
-  o->payload_root = p.payload_root;
-  o->policy.max_attempts = p.max_attempts;
-  o->policy.base = p.retry_delay;
-  o->cancel = ctx.cancel;
-  Reporter* reporter = p.reporter.get();
-  const std::string name = s.name();
-  o->progress = [reporter, name](const std::string& stream, const std::string& what) {
-    reporter->Progress(name + "/" + stream, what);
-  };
+  ApplyPrepared(*o, p, ctx, s.name());
   (void)index;
   SourceJob job;
   job.name = s.name();

@@ -84,36 +84,14 @@ Status RunCollectFhir(const FhirFlags& f, Context& ctx) {
   auto prepared = PrepareCollection(f.common, ctx);
   if (!prepared) return prepared.error();
   PreparedCollection& p = **prepared;
-  o.since = p.since;
-  o.until = p.until;
-  o.transport = p.transport;
-  o.payload_root = p.payload_root;
-  o.policy.max_attempts = p.max_attempts;
-  o.policy.base = p.retry_delay;
-  o.cancel = ctx.cancel;
-  Reporter* reporter = p.reporter.get();
-  o.progress = [reporter](const std::string& stream, const std::string& what) { reporter->Progress(stream, what); };
-  reporter->Info("collecting " + o.base_url + " (--auth " + f.auth + ") from " + FormatRfc3339(o.since) + " to " +
-                 FormatRfc3339(o.until) + " into " + p.work.string());
-
-  std::vector<std::unique_ptr<connectors::RecordSink>> sinks;
-  sinks.push_back(MakeRecordSink(p, 0));
-  if (Status s = sinks.back()->Open(); !s) return s;
+  ApplyPrepared(o, p, ctx);
+  p.reporter->Info("collecting " + o.base_url + " (--auth " + f.auth + ") from " + FormatRfc3339(o.since) + " to " +
+                   FormatRfc3339(o.until) + " into " + p.work.string());
   // Secrets are read (and registered with p.redactor) inside, from FHIR_ACCESS_TOKEN,
   // FHIR_PASSWORD, FHIR_KEY_PASSPHRASE and the --client-key file: never from argv.
-  auto report = fhir::CollectFhir(o, ctx.clock, p.redactor, *sinks.back());
-  reporter->EndProgress();
-  if (!report) {
-    // Nothing was collected (a wrong base URL, a refused client, missing secrets): no evidence to
-    // seal. What discovery received is not evidence of the window, so the work folder goes too.
-    (void)sinks.back()->Close();
-    std::error_code ec;
-    std::filesystem::remove_all(p.work, ec);
-    const Error& e = report.error();
-    return Error(e.code(), p.redactor.Apply("collect fhir " + o.base_url + ": " + e.message()));
-  }
-  std::vector<connectors::SourceReport> reports = {std::move(*report)};
-  return SealCollection(p, f.common, sinks, reports, ctx);
+  return CollectOneSource(p, f.common, ctx, "fhir", o.base_url, [&](connectors::RecordSink& sink) {
+    return fhir::CollectFhir(o, ctx.clock, p.redactor, sink);
+  });
 }
 
 }  // namespace

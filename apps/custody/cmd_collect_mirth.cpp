@@ -105,34 +105,13 @@ Status RunCollectMirth(const MirthFlags& f, Context& ctx) {
   if (!prepared) return prepared.error();
   PreparedCollection& p = **prepared;
   p.redactor.Add(o.password.reveal());
-  o.since = p.since;
-  o.until = p.until;
-  o.transport = p.transport;
-  o.payload_root = p.payload_root;
-  o.policy.max_attempts = p.max_attempts;
-  o.policy.base = p.retry_delay;
-  o.cancel = ctx.cancel;
-  Reporter* reporter = p.reporter.get();
-  o.progress = [reporter](const std::string& stream, const std::string& what) { reporter->Progress(stream, what); };
-  reporter->Info("collecting " + o.base_url + " as " + o.username + " from " + FormatRfc3339(o.since) + " to " +
-                 FormatRfc3339(o.until) + " into " + p.work.string());
-
-  std::vector<std::unique_ptr<connectors::RecordSink>> sinks;
-  sinks.push_back(MakeRecordSink(p, 0));
-  if (Status s = sinks.back()->Open(); !s) return s;
-  auto report = mirth::CollectMirth(o, ctx.clock, p.redactor, *sinks.back());
-  reporter->EndProgress();
-  if (!report) {
-    // Nothing came from Mirth (the login was refused, or base-url is not a Mirth API): there is
-    // no evidence to seal and no work folder worth keeping.
-    (void)sinks.back()->Close();
-    std::error_code ec;
-    std::filesystem::remove_all(p.work, ec);
-    const Error& e = report.error();
-    return Error(e.code(), p.redactor.Apply("collect mirth " + o.base_url + ": " + e.message()));
-  }
-  std::vector<connectors::SourceReport> reports = {std::move(*report)};
-  return SealCollection(p, f.common, sinks, reports, ctx);
+  ApplyPrepared(o, p, ctx);
+  p.reporter->Info("collecting " + o.base_url + " as " + o.username + " from " + FormatRfc3339(o.since) + " to " +
+                   FormatRfc3339(o.until) + " into " + p.work.string());
+  // Nothing from Mirth (the login refused, or base-url not a Mirth API) is an error, not a bundle.
+  return CollectOneSource(p, f.common, ctx, "mirth", o.base_url, [&](connectors::RecordSink& sink) {
+    return mirth::CollectMirth(o, ctx.clock, p.redactor, sink);
+  });
 }
 
 }  // namespace

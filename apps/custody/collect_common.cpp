@@ -206,6 +206,25 @@ Result<std::unique_ptr<PreparedCollection>> PrepareCollection(const CommonCollec
   return p;
 }
 
+Status CollectOneSource(PreparedCollection& p, const CommonCollectFlags& flags, Context& ctx, const std::string& what,
+                        const std::string& url,
+                        const std::function<Result<connectors::SourceReport>(connectors::RecordSink&)>& run) {
+  std::vector<std::unique_ptr<connectors::RecordSink>> sinks;
+  sinks.push_back(MakeRecordSink(p, 0));
+  if (Status s = sinks.back()->Open(); !s) return s;
+  auto report = run(*sinks.back());
+  p.reporter->EndProgress();
+  if (!report) {
+    (void)sinks.back()->Close();
+    std::error_code ec;
+    std::filesystem::remove_all(p.work, ec);
+    const Error& e = report.error();
+    return Error(e.code(), p.redactor.Apply("collect " + what + " " + url + ": " + e.message()));
+  }
+  std::vector<connectors::SourceReport> reports = {std::move(*report)};
+  return SealCollection(p, flags, sinks, reports, ctx);
+}
+
 std::unique_ptr<connectors::RecordSink> MakeRecordSink(PreparedCollection& p, std::uint64_t index) {
   return std::make_unique<connectors::RecordSink>(*p.timeline, index,
                                                   p.scratch / ("untimed-" + std::to_string(index) + ".jsonl"));

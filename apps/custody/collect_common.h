@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -86,6 +87,32 @@ struct PreparedCollection {
   auth::Redactor redactor;             // add every secret as soon as it is read
 };
 Result<std::unique_ptr<PreparedCollection>> PrepareCollection(const CommonCollectFlags& flags, Context& ctx);
+
+// Fills what every EHR-side connector's options take from a prepared collection (FHIR, Mirth and
+// HTTP-JSON options share these member names): the window, transport, payload folder, retry
+// policy, the interrupt flag, and progress lines (prefixed "<prefix>/" when a prefix is given).
+template <typename Options>
+void ApplyPrepared(Options& o, PreparedCollection& p, const Context& ctx, const std::string& progress_prefix = "") {
+  o.since = p.since;
+  o.until = p.until;
+  o.transport = p.transport;
+  o.payload_root = p.payload_root;
+  o.policy.max_attempts = p.max_attempts;
+  o.policy.base = p.retry_delay;
+  o.cancel = ctx.cancel;
+  Reporter* reporter = p.reporter.get();
+  o.progress = [reporter, progress_prefix](const std::string& stream, const std::string& what) {
+    reporter->Progress(progress_prefix.empty() ? stream : progress_prefix + "/" + stream, what);
+  };
+}
+
+// One source collected and sealed on its own (`collect fhir`, `collect mirth`): `run` fills a new
+// sink. When it fails (nothing collected: a wrong base URL, refused credentials) no bundle is
+// sealed and the work folder goes, since discovery alone is not evidence of the window; the error
+// says "collect <what> <url>: ..." with every secret redacted.
+Status CollectOneSource(PreparedCollection& prepared, const CommonCollectFlags& flags, Context& ctx,
+                        const std::string& what, const std::string& url,
+                        const std::function<Result<connectors::SourceReport>(connectors::RecordSink&)>& run);
 
 // A RecordSink for source number `index` (0-based, in the order the sources are collected) on
 // the prepared timeline, with its untimed file in scratch/.

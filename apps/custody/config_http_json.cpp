@@ -18,18 +18,6 @@ namespace {
 
 namespace gen = connectors::generic;
 
-template <typename T>
-Status Take(Result<std::optional<T>> r, std::optional<T>& out) {
-  if (!r) return r.error();
-  out = std::move(*r);
-  return Status::Ok();
-}
-
-std::string TrimSlash(std::string u) {
-  while (!u.empty() && u.back() == '/') u.pop_back();
-  return u;
-}
-
 // Reads one table's settings with errors that name the table ("[source.paging] limit ...").
 class Reader {
  public:
@@ -527,12 +515,10 @@ Result<SourceJob> HttpJsonJob(const SourceSection& s, PreparedCollection& p, Con
                                        "max_retry_after_seconds", "auth", "request", "paging", "records"}));
   auto o = std::make_shared<gen::HttpJsonOptions>();
   o->source = s.name();
-  o->since = p.since;
-  o->until = p.until;
   Reader top(s, "");
   auto base = s.RequiredString("base_url");
   if (!base) return base.error();
-  o->base_url = TrimSlash(*base);
+  o->base_url = TrimSlashes(*base);
   if (Status st = http::CheckUrlPolicy(o->base_url); !st) return s.Fail("base_url", st.error().message());
   if (o->base_url.find('?') != std::string::npos) return s.Fail("base_url", "base_url must not have a query: use [source.request] query");
   CUSTODY_RETURN_IF_ERROR(top.Str("stream", o->stream));
@@ -550,17 +536,8 @@ Result<SourceJob> HttpJsonJob(const SourceSection& s, PreparedCollection& p, Con
   bool has_id = !o->records.id_field.empty();
   CUSTODY_RETURN_IF_ERROR(ReadPaging(s, o->request, o->paging, &has_id));
 
-  o->transport = p.transport;
-  o->payload_root = p.payload_root;
-  o->policy.max_attempts = p.max_attempts;
-  o->policy.base = p.retry_delay;
-  o->cancel = ctx.cancel;
+  ApplyPrepared(*o, p, ctx, s.name());
   o->seed = 0;
-  Reporter* reporter = p.reporter.get();
-  const std::string name = s.name();
-  o->progress = [reporter, name](const std::string& stream, const std::string& what) {
-    reporter->Progress(name + "/" + stream, what);
-  };
   (void)index;
   SourceJob job;
   job.name = s.name();

@@ -27,6 +27,20 @@ struct SourceJob {
       [](std::int64_t ms, connectors::RecordSink& sink) { sink.SetClockCorrection(ms); };
 };
 
+// A getter's value into `out`, or its error.
+template <typename T>
+Status Take(Result<std::optional<T>> r, std::optional<T>& out) {
+  if (!r) return r.error();
+  out = std::move(*r);
+  return Status::Ok();
+}
+
+// A base URL without trailing slashes.
+inline std::string TrimSlashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
 // The generic HTTP-JSON connector's source (type "http-json"; config_http_json.cpp).
 Result<SourceJob> HttpJsonJob(const SourceSection& section, PreparedCollection& prepared, Context& ctx,
                               std::uint64_t index);

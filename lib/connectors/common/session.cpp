@@ -1,4 +1,5 @@
 #include "connectors/common/session.h"
+#include "connectors/common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -21,34 +22,6 @@ std::string WithAttempt(const std::string& name, std::uint32_t attempt) {
   size_t dot = name.find('.');
   std::string suffix = ".attempt-" + std::to_string(attempt);
   return dot == std::string::npos ? name + suffix : name.substr(0, dot) + suffix + name.substr(dot);
-}
-
-// The first bytes of a capture, for error messages (an OperationOutcome, an HTML error page).
-std::string ReadHead(const std::filesystem::path& path, size_t max) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s(max, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(max));
-  s.resize(static_cast<size_t>(in.gcount()));
-  return s;
-}
-
-// One line of printable ASCII (control bytes and non-ASCII as '?'), at most max characters.
-std::string Excerpt(std::string_view text, size_t max) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += (u >= 0x20 && u < 0x7f) ? c : '?';
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
 }
 
 int Num(std::string_view s, size_t pos, size_t len) {

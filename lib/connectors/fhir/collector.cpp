@@ -1,4 +1,5 @@
 #include "connectors/fhir/collector.h"
+#include "connectors/common/text.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -29,44 +30,6 @@ constexpr const char* kStreamExport = "export";
 // megabyte. Anything larger is refused as a page (and kept raw).
 constexpr std::uint64_t kMaxPageBytes = 256u << 20;
 constexpr size_t kMaxDistinctNotes = 20;
-
-std::string ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s;
-  char buf[1 << 16];
-  while (in) {
-    in.read(buf, sizeof buf);
-    s.append(buf, static_cast<size_t>(in.gcount()));
-  }
-  return s;
-}
-
-std::string ReadHead(const std::filesystem::path& path, size_t max) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s(max, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(max));
-  s.resize(static_cast<size_t>(in.gcount()));
-  return s;
-}
-
-// One line of printable ASCII, at most max characters: for quoting what a server said.
-std::string Excerpt(std::string_view text, size_t max) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += (u >= 0x20 && u < 0x7f) ? c : '?';
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
 
 std::string ContentType(const http::Headers& headers) {
   auto ct = http::FindHeader(headers, "Content-Type");

@@ -3,6 +3,7 @@
 // through a Session, and normalizes each record from its exact bytes.
 
 #include "connectors/generic/http_json.h"
+#include "connectors/common/text.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -25,42 +26,6 @@
 namespace custody::connectors::generic {
 
 namespace {
-
-std::string ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string Pad6(std::uint64_t n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%06llu", static_cast<unsigned long long>(n));
-  return buf;
-}
-
-bool IsBlank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
-
-// One printable line of what a server said, markup removed, capped.
-std::string Gist(std::string_view body, size_t max = 200) {
-  std::string out;
-  bool in_tag = false;
-  bool space = false;
-  for (char c : body) {
-    if (c == '<') { in_tag = true; space = true; continue; }
-    if (in_tag) { if (c == '>') in_tag = false; continue; }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') { space = true; continue; }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    unsigned char u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7f) ? c : '?';
-    if (out.size() >= max) { out += "..."; break; }
-  }
-  return out;
-}
-
-std::string ContentTypeOf(const http::Headers& headers) {
-  auto ct = http::FindHeader(headers, "Content-Type");
-  return ct ? *ct : "no content type";
-}
 
 std::int64_t ToMs(UtcSeconds t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

@@ -1,4 +1,5 @@
 #include "connectors/generic/http_json_auth.h"
+#include "connectors/common/text.h"
 
 #include <openssl/crypto.h>
 #include <strings.h>
@@ -39,24 +40,6 @@ std::string JsonBody(const Fields& fields) {
   }
   w.EndObject();
   return std::string(b.GetString(), b.GetSize());
-}
-
-// One printable line of what a server said, capped.
-std::string Gist(std::string_view body, size_t max = 200) {
-  std::string out;
-  bool in_tag = false;
-  bool space = false;
-  for (char c : body) {
-    if (c == '<') { in_tag = true; space = true; continue; }
-    if (in_tag) { if (c == '>') in_tag = false; continue; }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') { space = true; continue; }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    unsigned char u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7f) ? c : '?';
-    if (out.size() >= max) { out += "..."; break; }
-  }
-  return out;
 }
 
 std::string Str(const rapidjson::Value& v, const char* member) {

@@ -1,4 +1,5 @@
 #include "connectors/mirth/collector.h"
+#include "connectors/common/text.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -24,17 +25,6 @@ namespace {
 constexpr std::uint64_t kStreamIndexEvents = 0;
 constexpr std::uint64_t kStreamIndexMessages = 1;
 
-std::string ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string Pad6(std::uint64_t n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%06llu", static_cast<unsigned long long>(n));
-  return buf;
-}
-
 // A folder name from a server value (a channel id): keeps [A-Za-z0-9._-], maps the rest to '_'.
 std::string Safe(std::string_view s) {
   std::string out;
@@ -47,8 +37,6 @@ std::string Safe(std::string_view s) {
   return out;
 }
 
-bool IsBlank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
-
 std::string Trim(std::string_view s) {
   size_t a = s.find_first_not_of(" \t\r\n");
   if (a == std::string_view::npos) return "";
@@ -56,31 +44,9 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(a, b - a + 1));
 }
 
-// One line of what a server said, for a report: markup removed, whitespace collapsed, capped.
-std::string Gist(std::string_view body, size_t max = 240) {
-  std::string out;
-  bool in_tag = false;
-  bool space = false;
-  for (char c : body) {
-    if (c == '<') { in_tag = true; space = true; continue; }
-    if (in_tag) { if (c == '>') in_tag = false; continue; }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') { space = true; continue; }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-    if (out.size() >= max) { out += "..."; break; }
-  }
-  return out;
-}
-
 bool ContentTypeIsJson(const http::Headers& headers) {
   auto ct = http::FindHeader(headers, "Content-Type");
   return ct && ct->find("json") != std::string::npos;
-}
-
-std::string ContentTypeOf(const http::Headers& headers) {
-  auto ct = http::FindHeader(headers, "Content-Type");
-  return ct ? *ct : "no content type";
 }
 
 // A Mirth number answer: "42" (text/plain), 42, {"long":42}, {"int":"42"}; empty/null = none.
