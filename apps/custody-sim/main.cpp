@@ -23,6 +23,7 @@
 #include "core/time.h"
 #include "fhir/fhir_server.h"
 #include "mirth/mirth_server.h"
+#include "served_ledger.h"
 #include "server/faults.h"
 #include "server/sim_server.h"
 #include "server/tls.h"
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
   bool no_shield = false;
   bool no_event_monitoring = false;
   bool list_scenarios = false;
+  std::string served_ledger_path;
   app.add_option("--listen", listen, "HOST:PORT of the login host; the instance host gets its own port")
       ->capture_default_str();
   app.add_option("--seed", o.org.seed, "seed of the generated org; same seed and options, same data")
@@ -175,6 +177,9 @@ int main(int argc, char** argv) {
   custody::sim::mirth::AddMirthFlags(app, mirth_options, mirth_enabled);
   app.add_option("--ehr-fixtures", ehr_fixtures,
                  "folder of the real EHR samples (fixtures/ehr/real) the FHIR and Mirth servers also serve unchanged");
+  app.add_option("--served-ledger", served_ledger_path,
+                 "append one JSON line per data row served (Salesforce, FHIR, Mirth) to FILE, created or "
+                 "truncated at start: the simulator's record of what it handed out");
   app.add_option("--dir", o.work_dir, "folder for keys, certificates and the answer key (default: a new temporary "
                                       "folder, removed on exit)");
   try {
@@ -261,6 +266,18 @@ int main(int argc, char** argv) {
     }
   }
   const std::string work_dir = o.work_dir;
+  // Opened before any server exists and closed after they have all stopped.
+  std::unique_ptr<custody::sim::ServedLedger> served_ledger;
+  if (!served_ledger_path.empty()) {
+    std::string error;
+    served_ledger = custody::sim::ServedLedger::Open(served_ledger_path, &error);
+    if (!served_ledger) {
+      std::cerr << error << "\n";
+      if (made_dir) std::filesystem::remove_all(work_dir);
+      return kExitUsage;
+    }
+    o.served_ledger = served_ledger.get();
+  }
   // The EHR side shares the org's seed, window, clock and listen host; each server has its own port.
   custody::sim::ehr::EhrCommon common;
   common.host = o.host;
@@ -274,6 +291,7 @@ int main(int argc, char** argv) {
   common.now = o.now;
   common.clock_offset_ms = o.clock_offset_ms;
   common.fixtures_root = ehr_fixtures;
+  common.served_ledger = served_ledger.get();
   auto fail = [&](const custody::Error& e) {
     std::cerr << e.message() << "\n";
     if (made_dir) std::filesystem::remove_all(work_dir);

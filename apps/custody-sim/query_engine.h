@@ -5,6 +5,7 @@
 // (or, when the WHERE clause is a window on the table's order field, just an index range).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,11 @@ class QueryResult {
   // empty, lines ended by LF.
   virtual void AppendCsvHeader(std::string* out) const = 0;
   virtual void AppendCsvRows(uint64_t offset, uint64_t count, std::string* out) const = 0;
+  // Calls `visit` with the whole record behind each of rows [offset, offset + count), every field
+  // whatever the SELECT list holds (the served ledger names rows by fields a query may leave out).
+  // Nothing for COUNT().
+  virtual void VisitRecords(uint64_t offset, uint64_t count,
+                            const std::function<void(const Record&)>& visit) const = 0;
 };
 
 class QueryEngine {

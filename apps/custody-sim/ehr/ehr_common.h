@@ -10,6 +10,10 @@
 
 #include "model.h"  // TimeMs
 
+namespace custody::sim {
+class ServedLedger;
+}  // namespace custody::sim
+
 namespace custody::sim::ehr {
 
 // A step of a breach scenario that also shows in the EHR-side logs. main.cpp derives these from
@@ -47,6 +51,7 @@ struct EhrCommon {
                                      // times it stamps)
   std::string fixtures_root;    // ../shared/fixtures/ehr/real (real samples served unchanged); "" = none
   std::vector<CrossSystemEvent> scenario_events;  // injected into this server's log (kinds it knows)
+  ServedLedger* served_ledger = nullptr;  // --served-ledger (not owned; outlives the server); null: off
 };
 
 }  // namespace custody::sim::ehr

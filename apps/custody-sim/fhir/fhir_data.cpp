@@ -695,6 +695,7 @@ Result<Fixture> ReadFixture(const std::filesystem::path& path) {
   }
   f.recorded_lo = rec.lo;
   f.recorded_hi = rec.hi;
+  f.recorded = StrMember(d, "recorded");
   if (d.HasMember("meta")) {
     const std::string lu = StrMember(d["meta"], "lastUpdated");
     TimeRange r;
@@ -889,6 +890,25 @@ std::vector<ScenarioRecord> EventStore::ScenarioRecords() const {
 std::string EventStore::RawText(size_t pos) const {
   const StoredEvent& e = events_[pos];
   return e.origin == StoredEvent::kFixture ? fixtures_[e.ref].raw : Render(pos);
+}
+
+std::string EventStore::Recorded(size_t pos) const {
+  const StoredEvent& e = events_[pos];
+  Spec s;
+  switch (e.origin) {
+    case StoredEvent::kFixture:
+      return fixtures_[e.ref].recorded;
+    case StoredEvent::kGenerated:
+      s = GeneratedSpec(config_, e.ref);
+      break;
+    case StoredEvent::kInserted:
+      s = InsertedSpec(config_, e.ref);
+      break;
+    case StoredEvent::kScenario:
+      s = ScenarioSpec(config_, scenario_steps_, e.ref);
+      break;
+  }
+  return FormatInstant(s.recorded_us, s.offset_min, s.zulu, s.digits);
 }
 
 SearchFacts EventStore::Facts(size_t pos) const {

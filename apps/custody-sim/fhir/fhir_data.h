@@ -49,6 +49,7 @@ struct Fixture {
   std::string id;
   std::string raw;       // the file's bytes
   std::string resource;  // the JSON object's text exactly (raw without surrounding whitespace)
+  std::string recorded;  // the "recorded" text as the file has it
   SearchFacts facts;
   int64_t recorded_lo = 0, recorded_hi = 0;
   int64_t last_updated_ms = kNoLastUpdated;
@@ -103,6 +104,8 @@ class EventStore {
   // What a read (GET AuditEvent/id) sends: a fixture's whole file, else Render().
   std::string RawText(size_t pos) const;
   SearchFacts Facts(size_t pos) const;
+  // The "recorded" text the resource is served with (R4 and R5 alike).
+  std::string Recorded(size_t pos) const;
   bool r5() const { return config_.r5; }
   size_t fixture_count() const { return fixtures_.size(); }
   std::vector<ScenarioRecord> ScenarioRecords() const;

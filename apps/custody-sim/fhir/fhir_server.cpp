@@ -15,7 +15,10 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/encoding.h"
 #include "fhir/fhir_auth.h"
@@ -24,6 +27,7 @@
 #include "fhir/fhir_search.h"
 #include "fhir/fhir_time.h"
 #include "org/rng.h"
+#include "served_ledger.h"
 
 namespace custody::sim::fhir {
 namespace {
@@ -821,6 +825,8 @@ std::string Server::Bundle(const std::vector<uint32_t>& results, size_t offset, 
   }
   out += "]";
   const size_t end = count_only ? offset : std::min(results.size(), offset + static_cast<size_t>(count));
+  // Written before the page leaves; a page a drop fault cuts short is not logged.
+  LedgerBatch ledger(hits.drop ? nullptr : options_.common.served_ledger);
   if (end > offset || hits.outcome_warning) {
     out += ",\"entry\":[";
     bool first = true;
@@ -835,7 +841,9 @@ std::string Server::Bundle(const std::vector<uint32_t>& results, size_t offset, 
       const uint32_t pos = results[i];
       if (!first) out += ",";
       first = false;
-      out += R"({"fullUrl":")" + base_url_ + "/AuditEvent/" + store_->Id(pos) + R"(","resource":)";
+      const std::string id = store_->Id(pos);
+      if (ledger.on()) ledger.Add("fhir:AuditEvent", id, store_->Recorded(pos));
+      out += R"({"fullUrl":")" + base_url_ + "/AuditEvent/" + id + R"(","resource":)";
       out += store_->Render(pos);
       out += R"(,"search":{"mode":"match"}})";
     }
@@ -1033,6 +1041,10 @@ void Server::Read(const httplib::Request& req, httplib::Response& res, const std
     return;
   }
   res.set_header("ETag", "W/\"1\"");
+  {
+    LedgerBatch ledger(hits.drop ? nullptr : options_.common.served_ledger);
+    ledger.Add("fhir:AuditEvent", id, store_->Recorded(*pos));
+  }
   // A fixture is sent exactly as its file holds it, trailing newline included.
   Send(res, 200, store_->RawText(*pos), kFhirJson, hits);
 }
@@ -1195,19 +1207,24 @@ void Server::ExportFile(const httplib::Request& req, httplib::Response& res, con
   const size_t begin = static_cast<size_t>((part - 1) * per);
   const size_t end = static_cast<size_t>(std::min<uint64_t>(results->size(), part * per));
   auto next = std::make_shared<size_t>(begin);
+  // The file's ledger lines, flushed before its last chunk (or when the client goes away).
+  auto ledger = std::make_shared<LedgerBatch>(options_.common.served_ledger);
   // Streamed in slices, so a file of 500,000 events never sits in memory whole.
-  res.set_chunked_content_provider(kNdjson, [this, results, next, end](size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider(kNdjson, [this, results, next, end, ledger](size_t, httplib::DataSink& sink) {
     if (*next >= end) {
+      ledger->Commit();
       sink.done();
       return true;
     }
     std::string chunk;
+    std::vector<std::pair<std::string, std::string>> served;  // (id, recorded) of the chunk's resources
     const size_t stop = std::min(end, *next + 256);
     {
       std::shared_lock lock(store_mu_);
       for (size_t i = *next; i < stop; ++i) {
         const uint32_t pos = (*results)[i];
         const std::string text = store_->Render(pos);
+        if (ledger->on()) served.emplace_back(store_->Id(pos), store_->Recorded(pos));
         if (store_->at(pos).origin == StoredEvent::kFixture) {
           // ndjson needs one line per resource: the fixture's JSON without its layout.
           rapidjson::Document d;
@@ -1223,7 +1240,9 @@ void Server::ExportFile(const httplib::Request& req, httplib::Response& res, con
       }
     }
     *next = stop;
-    return sink.write(chunk.data(), chunk.size());
+    if (!sink.write(chunk.data(), chunk.size())) return false;
+    for (const auto& [id, recorded] : served) ledger->Add("fhir:AuditEvent", id, recorded);
+    return true;
   });
 }
 

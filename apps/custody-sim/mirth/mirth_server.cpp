@@ -24,6 +24,7 @@
 #include "mirth/mirth_faults.h"
 #include "mirth/mirth_params.h"
 #include "mirth/mirth_xml.h"
+#include "served_ledger.h"
 
 namespace custody::sim::mirth {
 namespace {
@@ -717,6 +718,10 @@ void Server::Route(Call& c, const std::vector<std::string>& p) {
       if (!fmt) return;
       auto e = events_->ById(id);
       if (!e) return ReplyError(c, 404);
+      {
+        LedgerBatch ledger(c.hits.drop ? nullptr : options_.common.served_ledger);
+        ledger.Add("mirth:event", std::to_string(e->id), std::to_string(e->time));
+      }
       EventWriteContext ctx{WallNow(), static_cast<int64_t>(SteadyClock::now().time_since_epoch().count()),
                             options_.timezone, options_.version != "3.12" && options_.version != "4.0" &&
                                                    options_.version != "4.1"};
@@ -928,6 +933,13 @@ void Server::EventList(Call& c, const EventFilter& f, uint64_t offset, std::opti
   }
   std::vector<ServerEvent> appended;
   const std::vector<EventRef> refs = events_->Search(f, offset, limit, &appended);
+  if (options_.common.served_ledger != nullptr && !c.hits.drop) {
+    LedgerBatch ledger(options_.common.served_ledger);
+    for (const EventRef& r : refs) {
+      const ServerEvent e = r.appended ? appended[r.index] : events_->Generated(r.index);
+      ledger.Add("mirth:event", std::to_string(e.id), std::to_string(e.time));
+    }
+  }
   const EventWriteContext ctx{WallNow(), static_cast<int64_t>(SteadyClock::now().time_since_epoch().count()),
                               options_.timezone,
                               options_.version != "3.12" && options_.version != "4.0" && options_.version != "4.1"};
@@ -1033,6 +1045,10 @@ void Server::Messages(Call& c, size_t channel, const std::vector<std::string>& r
         {"channel", channel_attr}, {"messageId", std::to_string(id) + "\n"}, {"metaDataIds", ""}};
     if (!mrn.empty()) attrs.emplace_back("patientId", mrn + "\n");
     AppendEvent("Get message content", attrs, true, c.who, c.req.remote_addr);
+    {
+      LedgerBatch ledger(c.hits.drop ? nullptr : options_.common.served_ledger);
+      ledger.Add("mirth:message", ch.id + "/" + std::to_string(id), std::to_string(messages_->Received(channel, id)));
+    }
     return ReplyNode(c, node, *fmt);
   }
   if (!rest.empty()) return ReplyError(c, 404);
@@ -1047,6 +1063,7 @@ void Server::Messages(Call& c, size_t channel, const std::vector<std::string>& r
                {"includeContent", q.include_content ? "true\n" : "false\n"}},
               true, c.who, c.req.remote_addr);
   XmlNode list("list");
+  LedgerBatch ledger(c.hits.drop ? nullptr : options_.common.served_ledger);
   uint64_t skip = q.offset;
   uint64_t remaining = q.limit.value_or(UINT64_MAX);
   for (int64_t id = count; id >= 1 && remaining > 0; --id) {
@@ -1056,8 +1073,10 @@ void Server::Messages(Call& c, size_t channel, const std::vector<std::string>& r
       continue;
     }
     list.children.push_back(messages_->MessageNode(channel, id, q.include_content));
+    ledger.Add("mirth:message", ch.id + "/" + std::to_string(id), std::to_string(messages_->Received(channel, id)));
     --remaining;
   }
+  ledger.Commit();
   ReplyNode(c, list, *fmt);
 }
 

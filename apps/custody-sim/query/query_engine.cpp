@@ -87,6 +87,12 @@ class SoqlResult final : public QueryResult {
     }
   }
 
+  void VisitRecords(uint64_t offset, uint64_t count, const std::function<void(const Record&)>& visit) const override {
+    if (plan_.count) return;
+    const uint64_t end = offset + std::min(count, rows_.size() - std::min(offset, rows_.size()));
+    for (uint64_t k = offset; k < end; ++k) visit(plan_.table->Row(rows_.At(k), options_.now));
+  }
+
  private:
   // The SELECT list as a tree: fields, and relationships holding the fields selected through them
   // in first-appearance order.

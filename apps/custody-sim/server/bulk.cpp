@@ -225,6 +225,9 @@ BulkAnswer BulkJobs::Handle(const BulkContext& ctx, const std::string& method, c
     a.content_type = "text/csv";
     job.result->AppendCsvHeader(&a.body);
     job.result->AppendCsvRows(offset, count, &a.body);
+    a.rows = job.result;
+    a.rows_offset = offset;
+    a.rows_count = count;
     a.headers.emplace_back("Sforce-NumberOfRecords", std::to_string(count));
     a.headers.emplace_back("Sforce-Locator",
                            offset + count < total ? Base64UrlEncode(std::to_string(offset + count)) : "null");

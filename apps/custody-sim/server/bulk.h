@@ -30,6 +30,10 @@ struct BulkAnswer {
   std::string body;
   std::string content_type = "application/json;charset=UTF-8";
   std::vector<std::pair<std::string, std::string>> headers;
+  // A results chunk: the rows it holds, for the served ledger.
+  std::shared_ptr<const QueryResult> rows;
+  uint64_t rows_offset = 0;
+  uint64_t rows_count = 0;
 };
 
 class BulkJobs {

@@ -17,7 +17,9 @@
 
 #include "elf.h"
 #include "query_engine.h"
+#include "served_ledger.h"
 #include "server/bulk.h"
+#include "server/elf_ledger_tap.h"
 #include "server/fixtures.h"
 #include "server/gzip.h"
 #include "server/oauth.h"
@@ -99,6 +101,27 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return parts;
 }
 
+// Objects whose rows the served ledger leaves out: reference data (users, profiles, reports) and the
+// EventLogFile listing (a file's rows are logged when it is downloaded).
+bool LedgerSkips(const ObjectDef& def) {
+  return def.name == "User" || def.name == "Profile" || def.name == "Report" || def.name == "EventLogFile";
+}
+
+// One served-ledger line for a record: log = the object, key = its Id (EventIdentifier for the
+// Real-Time Event Monitoring storage objects, whose Id is always 000000000000000AAA), time = its
+// order field (CreatedDate, LoginTime, EventDate) as served: JSON "+0000" or Bulk CSV "Z" form.
+void AddLedgerRow(LedgerBatch& batch, const Record& rec, bool csv) {
+  if (rec.def == nullptr || LedgerSkips(*rec.def)) return;
+  const ObjectDef& def = *rec.def;
+  const Value* key = rec.Get(def.rule == QueryRule::kEventStorage ? "EventIdentifier" : "Id");
+  const Value* time = rec.Get(def.order_field.empty() ? "CreatedDate" : def.order_field);
+  std::string time_text;
+  if (time != nullptr && time->kind == Value::Kind::kDateTime) {
+    time_text = csv ? FormatIsoZ(time->number) : FormatSfDateTime(time->number);
+  }
+  batch.Add(def.name, key != nullptr && key->kind == Value::Kind::kString ? key->text : std::string(), time_text);
+}
+
 // One open query cursor, addressed by its locator id.
 struct Cursor {
   std::shared_ptr<const QueryResult> result;
@@ -154,6 +177,9 @@ class Server final : public SimServer {
   void SendPage(const httplib::Request& req, httplib::Response& res, const std::string& cursor_id, const Cursor& cursor,
                 uint64_t offset, const FaultHits& hits);
   void LogFile(const httplib::Request& req, httplib::Response& res, std::string_view id, const FaultHits& hits);
+  // Adds rows [offset, offset + count) of a result to the served ledger; nothing without
+  // --served-ledger or for a response a drop or truncate fault cuts short.
+  void LedgerRows(const QueryResult& r, uint64_t offset, uint64_t count, bool csv, const FaultHits& hits) const;
 
   SimOptions options_;
   std::unique_ptr<Org> org_;
@@ -332,6 +358,13 @@ Status Server::Init() {
   w.EndArray();
   w.Key("fixtures_mode");
   w.Bool(fixtures_ != nullptr);
+  w.Key("served_ledger");
+  if (options_.served_ledger != nullptr) {
+    const std::string& path = options_.served_ledger->path();
+    w.String(path.c_str(), static_cast<rapidjson::SizeType>(path.size()));
+  } else {
+    w.Null();
+  }
   w.EndObject();
   startup_json_ = buf.GetString();
   return Status::Ok();
@@ -666,6 +699,7 @@ void Server::HandleApi(const httplib::Request& req, httplib::Response& res) {
     const BulkAnswer answer = bulk_->Handle(ctx, req.method, std::vector<std::string_view>(rest.begin() + 2, rest.end()),
                                             req.body, req.params);
     for (const auto& [k, v] : answer.headers) res.set_header(k, v);
+    if (answer.rows) LedgerRows(*answer.rows, answer.rows_offset, answer.rows_count, true, hits);
     Send(req, res, answer.status, answer.body, answer.content_type.c_str(), hits);
   } else {
     SendError(req, res, 404, "NOT_FOUND", "The requested resource does not exist", hits);
@@ -889,6 +923,7 @@ void Server::RetrieveRecord(const httplib::Request& req, httplib::Response& res,
   }
   std::string body;
   std::get<0>(result)->AppendJsonRecords(0, 1, &body);
+  LedgerRows(*std::get<0>(result), 0, 1, false, hits);
   Send(req, res, 200, body, kJsonType, hits);
 }
 
@@ -971,6 +1006,7 @@ void Server::SendPage(const httplib::Request& req, httplib::Response& res, const
       r.AppendJsonRecords(offset + 1, count - 1, &records);
     }
   }
+  LedgerRows(r, offset, count, false, hits);
   const uint64_t next = offset + count;
   if (next < total) {
     body += "false,\"nextRecordsUrl\":\"/services/data/v" + options_.api_version + "/query/" + cursor_id + "-" +
@@ -1035,7 +1071,10 @@ void Server::LogFile(const httplib::Request& req, httplib::Response& res, std::s
   const bool truncate = hits.truncate;
   const ElfStore* store_ptr = &store;
   const LogFileInfo file = *info;
-  res.set_chunked_content_provider("application/octetstream", [store_ptr, file, gzip, drop, truncate](
+  // A body a fault cuts short is not logged; a client that goes away mid-file leaves the rows it
+  // was sent in full.
+  ServedLedger* ledger = drop || truncate ? nullptr : options_.served_ledger;
+  res.set_chunked_content_provider("application/octetstream", [store_ptr, file, gzip, drop, truncate, ledger](
                                                                   size_t, httplib::DataSink& sink) {
     // Truncate stops at half the bytes and ends the body cleanly; drop stops there and closes the
     // connection without the final chunk.
@@ -1044,18 +1083,31 @@ void Server::LogFile(const httplib::Request& req, httplib::Response& res, std::s
     auto raw_out = [&sink](const char* p, size_t n) { return sink.write(p, n); };
     std::unique_ptr<GzipWriter> z;
     if (gzip) z = std::make_unique<GzipWriter>(raw_out);
+    LedgerBatch batch(ledger);
+    ElfLedgerTap tap(&batch, "EventLogFile:" + file.event_type);
     const bool ok = store_ptr->Stream(file, 0, [&](const char* p, size_t n) {
       if (sent >= limit) return false;
       const size_t take = static_cast<size_t>(std::min<uint64_t>(n, limit - sent));
       sent += take;
-      return z ? z->Write(p, take) : raw_out(p, take);
+      const bool written = z ? z->Write(p, take) : raw_out(p, take);
+      if (written && batch.on()) tap.Feed(p, take);
+      return written;
     });
-    (void)ok;
     if (drop) return false;
     if (z && !z->Finish()) return false;
+    if (ok) tap.Finish();
+    batch.Commit();
     sink.done();
     return true;
   });
+}
+
+void Server::LedgerRows(const QueryResult& r, uint64_t offset, uint64_t count, bool csv, const FaultHits& hits) const {
+  if (options_.served_ledger == nullptr || hits.drop || hits.truncate || count == 0 || r.is_count()) return;
+  const Table* table = org_->FindTable(r.object_name());
+  if (table != nullptr && LedgerSkips(table->def())) return;
+  LedgerBatch batch(options_.served_ledger);
+  r.VisitRecords(offset, count, [&](const Record& rec) { AddLedgerRow(batch, rec, csv); });
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 
 namespace custody::sim {
 
+class ServedLedger;
+
 enum class GzipMode { kNever, kSometimes, kAlways };
 
 struct SimOptions {
@@ -35,6 +37,7 @@ struct SimOptions {
   std::string api_version = "62.0";
   GzipMode gzip = GzipMode::kSometimes;
   std::string fixtures_dir;          // non-empty: fixtures mode, serve the real samples only
+  ServedLedger* served_ledger = nullptr;  // --served-ledger (not owned; outlives the server); null: off
 };
 
 // Everything a client needs, printed as the first stdout line (schemas/sim-startup.schema.json).
