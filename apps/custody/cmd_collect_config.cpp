@@ -61,6 +61,12 @@ Result<SourceJob> SalesforceJob(const SourceSection& s, PreparedCollection& p, C
   o->source = s.name();
   o->since = p.since;
   o->until = p.until;
+  if (auto plan = p.plans.find(s.name()); plan != p.plans.end()) {
+    o->since = plan->second.since;
+    o->stream_since = plan->second.stream_since;
+    o->log_file_since = plan->second.log_file_since;
+    o->known_log_files = plan->second.known_log_files;
+  }
   auto instance = s.RequiredString("instance_url");
   if (!instance) return instance.error();
   o->auth.instance_url = TrimSlashes(*instance);
@@ -181,6 +187,8 @@ Result<SourceJob> SalesforceJob(const SourceSection& s, PreparedCollection& p, C
       out.streams.push_back(std::move(ss));
     }
     out.json_override = sf::SalesforceSourceJson(*r, *o);
+    out.log_files = r->log_files;
+    out.log_files_skipped = r->log_files_skipped;
     return out;
   };
   return job;
@@ -233,6 +241,7 @@ Result<SourceJob> MirthJob(const SourceSection& s, PreparedCollection& p, Contex
     o->page_size = static_cast<int>(*n);
   }
   ApplyPrepared(*o, p, ctx, s.name());
+  ApplyPlan(*o, p, s.name());
   o->source_index = index;
   SourceJob job;
   job.name = s.name();
@@ -299,6 +308,7 @@ Result<SourceJob> FhirJob(const SourceSection& s, PreparedCollection& p, Context
   CUSTODY_RETURN_IF_ERROR(Take(s.Boolean("export"), b));
   if (b) o->use_export = *b;
   ApplyPrepared(*o, p, ctx, s.name());
+  ApplyPlan(*o, p, s.name());
   (void)index;
   SourceJob job;
   job.name = s.name();
@@ -312,7 +322,9 @@ Result<SourceJob> FhirJob(const SourceSection& s, PreparedCollection& p, Context
   return job;
 }
 
-Status RunCollectConfig(const std::string& config_path, CommonCollectFlags f, Context& ctx) {
+}  // namespace
+
+Result<CaseConfig> LoadCaseWithFlags(const std::string& config_path, CommonCollectFlags& f, bool series) {
   auto config = LoadCaseConfig(config_path);
   if (!config) return config.error();
   // The command line wins over the case file.
@@ -332,15 +344,20 @@ Status RunCollectConfig(const std::string& config_path, CommonCollectFlags f, Co
       {"since", &f.since}, {"id", &f.case_id}, {"examiner", &f.examiner},
       {"key", &f.key},     {"cert", &f.cert},  {"out", &f.out}};
   for (const auto& [name, value] : required) {
+    // A series past its first run starts where the state says; it needs no since.
+    if (series && std::string(name) == "since") continue;
     if (value->empty()) {
       return Error(ErrorCode::kInvalidArgument, config_path + ": [case] " + name + " is not set (nor --" +
                                                     (std::string(name) == "id" ? "case" : name) +
                                                     " on the command line)");
     }
   }
-  auto prepared = PrepareCollection(f, ctx);
-  if (!prepared) return prepared.error();
-  PreparedCollection& p = **prepared;
+  return config;
+}
+
+Status CollectCaseSources(const CaseConfig& config_in, PreparedCollection& p, const CommonCollectFlags& f,
+                          Context& ctx) {
+  const CaseConfig* config = &config_in;
   std::vector<SourceJob> jobs;
   auto abandon = [&](Error e) {
     std::error_code ec;
@@ -433,6 +450,16 @@ Status RunCollectConfig(const std::string& config_path, CommonCollectFlags f, Co
   return SealCollection(p, f, sinks, reports, ctx, connectors::ClockProbesJson(probes));
 }
 
+namespace {
+
+Status RunCollectConfig(const std::string& config_path, CommonCollectFlags f, Context& ctx) {
+  auto config = LoadCaseWithFlags(config_path, f, false);
+  if (!config) return config.error();
+  auto prepared = PrepareCollection(f, ctx);
+  if (!prepared) return prepared.error();
+  return CollectCaseSources(*config, **prepared, f, ctx);
+}
+
 }  // namespace
 
 void AddCollectConfig(CLI::App* collect, Context& ctx) {
@@ -454,11 +481,30 @@ void AddCollectConfig(CLI::App* collect, Context& ctx) {
   collect->add_option("--max-attempts", f->max_attempts, "Attempts per request (default 5)");
   collect->add_option("--retry-delay-ms", f->retry_delay_ms, "First retry delay (default 500)");
   collect->add_option("--log-format", f->log_format, "text or json");
-  collect->callback([collect, path, f, &ctx] {
+  auto series = std::make_shared<SeriesFlags>();
+  collect->add_option("--state-dir", series->state_dir,
+                      "With --config: run as one night of a preservation series kept in this folder "
+                      "(docs/nightly.md); out is then the folder of the series' bundles");
+  collect->add_option("--overlap", series->overlap,
+                      "With --state-dir: how far back event log file listings re-check for late and "
+                      "re-delivered files (default 72h)");
+  collect->add_option("--event-overlap", series->event_overlap,
+                      "With --state-dir: how far back other streams re-read before their watermark (default 1h)");
+  collect->add_option("--keep-days", series->keep_days,
+                      "With --state-dir: delete bundles sealed more than N days ago once their successor verifies");
+  collect->callback([collect, path, f, series, &ctx] {
     if (!collect->get_subcommands().empty()) return;
     if (path->empty()) {
       ctx.status = Error(ErrorCode::kInvalidArgument,
                          "collect needs a source (salesforce, fhir, mirth) or --config CASE.toml");
+      return;
+    }
+    if (!series->state_dir.empty()) {
+      ctx.status = RunSeries(*path, *f, *series, ctx);
+      return;
+    }
+    if (series->overlap != "72h" || series->event_overlap != "1h" || series->keep_days >= 0) {
+      ctx.status = Error(ErrorCode::kInvalidArgument, "--overlap, --event-overlap and --keep-days need --state-dir");
       return;
     }
     ctx.status = RunCollectConfig(*path, *f, ctx);

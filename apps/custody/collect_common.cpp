@@ -34,6 +34,12 @@ std::optional<std::chrono::seconds> ParseRelative(std::string_view text) {
   }
 }
 
+}  // namespace
+
+std::optional<std::chrono::seconds> ParseDuration(std::string_view text) { return ParseRelative(text); }
+
+namespace {
+
 // How serious a stop reason is, to pick the one a multi-source collection reports.
 int Severity(const std::string& stop) {
   if (stop == "interrupted") return 4;
@@ -277,6 +283,11 @@ Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
   }
   if (!summary.complete && summary.stop_reason == "none") summary.stop_reason = "failed";
 
+  if (p.before_seal) {
+    auto incremental = p.before_seal(reports, summary);
+    if (!incremental) return incremental.error().Context("record the series state" + kept);
+    summary.incremental_json = std::move(*incremental);
+  }
   auto sealed_at = SealTime(ctx.clock);
   if (!sealed_at) return sealed_at.error();
   bundle::SealRequest request;
@@ -289,6 +300,7 @@ Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
   request.sealed_at = *sealed_at;
   request.kind = "collect";
   request.time_window = FormatRfc3339(p.since) + "/" + FormatRfc3339(p.until);
+  request.previous_statement_sha256 = p.previous_statement_sha256;
   request.collection_json = connectors::CollectionJson(summary);
   request.command_line = RedactCommandLine(ctx.argv);
   request.tool = CurrentToolInfo();
@@ -296,6 +308,9 @@ Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
   request.cancel = nullptr;
   auto sealed = bundle::Seal(ctx.fs, request);
   if (!sealed) return sealed.error().Context("seal the collection" + kept);
+  if (p.after_seal) {
+    if (Status s = p.after_seal(*sealed); !s) return s.error().Context("record the sealed bundle in the series state");
+  }
   if (!f.keep_work_dir) std::filesystem::remove_all(p.work, ec);
 
   for (const auto& r : reports) {

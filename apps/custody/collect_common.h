@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "auth/salesforce_auth.h"
+#include "bundle/seal.h"
 #include "connectors/common/source_report.h"
 #include "context.h"
 #include "crypto/keys.h"
@@ -44,6 +46,9 @@ struct CommonCollectFlags {
 // --since (required) --until --case --examiner --key --cert --out (required) --force --work-dir
 // --keep-work-dir --ca-file --max-attempts --retry-delay-ms --log-format.
 void AddCommonCollectFlags(CLI::App* cmd, CommonCollectFlags& flags);
+
+// "7d"/"12h"/"30m"/"90s" as a duration; nullopt when it is not one.
+std::optional<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // "7d"/"12h"/"30m"/"90s" before now, or RFC 3339 with a zone; a time without a zone is refused.
 Result<UtcSeconds> ParseTimeFlag(const char* flag, const std::string& text, UtcSeconds now);
@@ -85,6 +90,21 @@ struct PreparedCollection {
   int max_attempts = 5;
   std::chrono::milliseconds retry_delay{500};
   auth::Redactor redactor;             // add every secret as soon as it is read
+
+  // A run of a nightly series (collect --config --state-dir; cmd_collect_series.cpp) sets these.
+  struct SourcePlan {
+    UtcSeconds since{};                                  // the source's window starts here
+    std::map<std::string, UtcSeconds> stream_since;      // Salesforce: per stream
+    std::optional<UtcSeconds> log_file_since;            // Salesforce: the EventLogFile listing
+    std::map<std::string, std::string> known_log_files;  // Salesforce: Id -> CreatedDate sealed
+  };
+  std::map<std::string, SourcePlan> plans;               // by source name; empty outside a series
+  std::string previous_statement_sha256 = "none";
+  // After the timeline is written, before sealing: the collection's "incremental" member (and the
+  // series writes its pending state). Then, after sealing, with what was sealed.
+  std::function<Result<std::string>(const std::vector<connectors::SourceReport>&, const connectors::CollectionSummary&)>
+      before_seal;
+  std::function<Status(const bundle::SealResult&)> after_seal;
 };
 Result<std::unique_ptr<PreparedCollection>> PrepareCollection(const CommonCollectFlags& flags, Context& ctx);
 
@@ -104,6 +124,13 @@ void ApplyPrepared(Options& o, PreparedCollection& p, const Context& ctx, const 
   o.progress = [reporter, progress_prefix](const std::string& stream, const std::string& what) {
     reporter->Progress(progress_prefix.empty() ? stream : progress_prefix + "/" + stream, what);
   };
+}
+
+// In a nightly series, a source's window starts where its plan says.
+template <typename Options>
+void ApplyPlan(Options& o, const PreparedCollection& p, const std::string& source) {
+  auto it = p.plans.find(source);
+  if (it != p.plans.end()) o.since = it->second.since;
 }
 
 // One source collected and sealed on its own (`collect fhir`, `collect mirth`): `run` fills a new

@@ -537,6 +537,8 @@ Result<SourceJob> HttpJsonJob(const SourceSection& s, PreparedCollection& p, Con
   CUSTODY_RETURN_IF_ERROR(ReadPaging(s, o->request, o->paging, &has_id));
 
   ApplyPrepared(*o, p, ctx, s.name());
+
+  ApplyPlan(*o, p, s.name());
   o->seed = 0;
   (void)index;
   SourceJob job;

@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitPartial = 4,        // collect: sealed, but a stream is incomplete (the bundle says which)
   kExitAuth = 5,           // collect: a source refused the credentials
   kExitApiBudget = 6,      // collect: stopped at the API budget reserve (sealed as incomplete)
+  kExitLocked = 7,         // collect --state-dir: another run holds the state folder (nothing done)
   kExitInterrupted = 130,  // SIGINT or SIGTERM; nothing partial was left behind
 };
 
@@ -25,6 +26,7 @@ inline constexpr const char* kExitCodeHelp =
     "  4    collect: sealed, but incomplete (the bundle and the output say what is missing)\n"
     "  5    collect: authentication failed (sealed as incomplete if anything was collected)\n"
     "  6    collect: stopped at the API budget reserve (sealed as incomplete)\n"
+    "  7    collect --state-dir: another run holds the state folder's lock; nothing was done\n"
     "  130  interrupted (SIGINT/SIGTERM); no partial output is left, except that collect seals\n"
     "       what it received as an incomplete bundle\n";
 

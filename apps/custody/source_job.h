@@ -45,4 +45,22 @@ inline std::string TrimSlashes(std::string url) {
 Result<SourceJob> HttpJsonJob(const SourceSection& section, PreparedCollection& prepared, Context& ctx,
                               std::uint64_t index);
 
+// The case file with the command line's flags over it; checks that what a bundle needs is set
+// (a series needs no since after its first run: `series`).
+Result<CaseConfig> LoadCaseWithFlags(const std::string& config_path, CommonCollectFlags& flags, bool series);
+
+// Builds every source of the case file, probes their clocks, collects them concurrently into the
+// prepared collection and seals it (SealCollection).
+Status CollectCaseSources(const CaseConfig& config, PreparedCollection& prepared, const CommonCollectFlags& flags,
+                          Context& ctx);
+
+// collect --config --state-dir: one run of a nightly series (cmd_collect_series.cpp).
+struct SeriesFlags {
+  std::string state_dir;
+  std::string overlap = "72h";
+  std::string event_overlap = "1h";
+  int keep_days = -1;  // -1: keep every bundle
+};
+Status RunSeries(const std::string& config_path, CommonCollectFlags flags, const SeriesFlags& series, Context& ctx);
+
 }  // namespace custody::cli

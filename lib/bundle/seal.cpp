@@ -189,6 +189,7 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   if (!tar) return tar.error();
 
   result.top_folder = TopFolderName(r.case_id, r.sealed_at);
+  result.sealed_at = FormatRfc3339(r.sealed_at);
   const std::string top = result.top_folder + "/";
 
   CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top));

@@ -50,6 +50,7 @@ struct SealResult {
   std::string bundle_id;
   std::string top_folder;
   std::string statement_sha256;
+  std::string sealed_at;  // RFC 3339 UTC, as in the statement
   std::uint64_t payload_files = 0;
   std::uint64_t payload_bytes = 0;
 };

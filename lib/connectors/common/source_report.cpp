@@ -151,6 +151,10 @@ std::string CollectionJson(const CollectionSummary& s) {
     Str(w, "clock_probes");
     w.RawValue(s.clock_probes_json.data(), s.clock_probes_json.size(), rapidjson::kArrayType);
   }
+  if (!s.incremental_json.empty()) {
+    Str(w, "incremental");
+    w.RawValue(s.incremental_json.data(), s.incremental_json.size(), rapidjson::kObjectType);
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -43,6 +43,20 @@ struct SourceStream {
   std::uint64_t records = 0;  // normalized records
 };
 
+// An event log file downloaded in full, for a nightly series' state and its supplements.
+struct LogFileDownload {
+  std::string stream;
+  std::string id;
+  std::string event_type;
+  std::string log_date;
+  std::string interval;
+  std::string sequence;
+  std::string created_date;
+  std::string bag_path;  // "data/raw/..."
+  std::string sha256;
+  std::uint64_t bytes = 0;
+};
+
 struct SourceReport {
   std::string name;         // the source's name: folder under data/raw ("fhir", "mirth", a config name)
   std::string type;         // "fhir", "mirth", "http-json"
@@ -63,6 +77,10 @@ struct SourceReport {
   // A source type with its own report shape (Salesforce: SalesforceSourceJson) sets its element
   // here; SourceJson then returns it as is, and the members above serve the printed summary.
   std::string json_override;
+  // Salesforce: the event log files downloaded in full, and how many listed files were skipped
+  // because the series had sealed them already.
+  std::vector<LogFileDownload> log_files;
+  std::uint64_t log_files_skipped = 0;
 };
 
 // The element of collection.json's "sources" for this report.
@@ -81,6 +99,7 @@ struct CollectionSummary {
   std::uint64_t normalized_records = 0;
   std::uint64_t untimed_records = 0;
   std::string clock_probes_json;  // a collection of several sources: ClockProbesJson's array
+  std::string incremental_json;   // a run of a nightly series: the "incremental" object
 };
 std::string CollectionJson(const CollectionSummary& summary);
 

@@ -225,6 +225,13 @@ class Worker {
 
   StreamReport report;
   Normalizer normalizer;
+  std::vector<LogFileDownload> downloads;
+  std::uint64_t skipped_known = 0;
+
+  UtcSeconds Since() const {
+    auto it = o_.stream_since.find(stream_);
+    return it == o_.stream_since.end() ? o_.since : it->second;
+  }
   bool normalize_enabled = true;
 
   // Normalizes one capture right after it is on disk. A capture that does not parse stays in the
@@ -608,7 +615,7 @@ class Worker {
       // Not in describeGlobal: ask anyway, so the bundle holds the server's own answer.
       std::string soql = "SELECT Id FROM " + object;
       if (!time_field.empty()) {
-        soql += " WHERE " + time_field + " >= " + Soql(o_.since) + " AND " + time_field + " < " + Soql(o_.until);
+        soql += " WHERE " + time_field + " >= " + Soql(Since()) + " AND " + time_field + " < " + Soql(o_.until);
       }
       ItemReport item = RunQuery(object, soql, all, dir, nullptr, false);
       if (item.status != "unavailable") {
@@ -634,7 +641,7 @@ class Worker {
     resumable.select_from = "SELECT " + select + " FROM " + object;
     std::string soql = resumable.select_from;
     if (!time_field.empty()) {
-      resumable.where = time_field + " >= " + Soql(o_.since) + " AND " + time_field + " < " + Soql(o_.until);
+      resumable.where = time_field + " >= " + Soql(Since()) + " AND " + time_field + " < " + Soql(o_.until);
       soql += " WHERE " + resumable.where;
     }
     if (!order.empty()) soql += " ORDER BY " + order;
@@ -659,7 +666,8 @@ class Worker {
     std::string types;
     for (const auto& t : exclude_logins ? kLoginLogTypes : include) types += (types.empty() ? "'" : ", '") + t + "'";
     // Files whose events fall in the window: LogDate is the start of the file's day (or hour).
-    std::string soql = "SELECT " + select + " FROM EventLogFile WHERE LogDate >= " + FloorDay(o_.since) +
+    const UtcSeconds listing_since = o_.log_file_since.value_or(Since());
+    std::string soql = "SELECT " + select + " FROM EventLogFile WHERE LogDate >= " + FloorDay(listing_since) +
                        " AND LogDate < " + Soql(o_.until) + " AND EventType " + (exclude_logins ? "NOT IN (" : "IN (") +
                        types + ") ORDER BY CreatedDate ASC, Id ASC";
     std::vector<std::string> pages;
@@ -678,7 +686,7 @@ class Worker {
           std::chrono::system_clock::now() + std::chrono::milliseconds(clock.samples > 0 ? clock.min_skew_ms : 0));
       const UtcSeconds first_pending = std::chrono::floor<std::chrono::days>(server_now) - std::chrono::days(1);
       if (o_.until > first_pending) {
-        const UtcSeconds from = std::max<UtcSeconds>(std::chrono::floor<std::chrono::days>(o_.since), first_pending);
+        const UtcSeconds from = std::max<UtcSeconds>(std::chrono::floor<std::chrono::days>(listing_since), first_pending);
         const UtcSeconds to = std::chrono::floor<std::chrono::days>(o_.until - std::chrono::seconds(1));
         listing.notes.push_back("daily event log files for " + FormatDate(from) +
                                 (from == to ? "" : " to " + FormatDate(to)) +
@@ -731,6 +739,11 @@ class Worker {
         report.items.push_back(item);
       }
       ItemReport& item = report.items[item_of[e.event_type]];
+      if (auto known = o_.known_log_files.find(e.id);
+          known != o_.known_log_files.end() && known->second == e.created_date) {
+        ++skipped_known;
+        continue;
+      }
       if (stopped_) {
         item.gaps.push_back("file " + e.id + " not downloaded: " + halt_reason_);
         continue;
@@ -764,6 +777,10 @@ class Worker {
         continue;
       }
       item.received += r.bytes;
+      if (r.bytes == e.length.value_or(r.bytes)) {
+        downloads.push_back({stream_, e.id, e.event_type, e.log_date, e.interval, e.sequence, e.created_date,
+                             r.bag_path, r.sha256, r.bytes});
+      }
       // On hourly orgs a day has a daily file and hourly files with the same events; the daily
       // file is the complete one (research §4.1), so the hourly files of a day that has a daily
       // file are kept as evidence but not normalized twice.
@@ -775,6 +792,14 @@ class Worker {
     for (auto& [type, index] : item_of) {
       ItemReport& item = report.items[index];
       item.status = item.gaps.empty() && item.received == item.expected.value_or(0) ? "complete" : "incomplete";
+    }
+    if (skipped_known > 0) {
+      for (auto& [type, index] : item_of) {
+        (void)type;
+        report.items[index].notes.push_back("files sealed in an earlier bundle of the series are listed, not "
+                                            "downloaded again");
+        break;
+      }
     }
     if (!skipped.empty()) {
       ItemReport note;
@@ -1012,6 +1037,8 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     w.Finish();
     report.normalized_records += w.normalizer.records;
     report.untimed_records += w.normalizer.untimed;
+    for (auto& d : w.downloads) report.log_files.push_back(std::move(d));
+    report.log_files_skipped += w.skipped_known;
   }
   // One report per stream. The history workers' items go back into object order (worker j % K
   // holds object j as its (j / K)-th item); normalization failures follow.

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "auth/salesforce_auth.h"
+#include "connectors/common/source_report.h"
 #include "connectors/salesforce/client.h"
 #include "core/time.h"
 #include "http/transport.h"
@@ -52,6 +54,14 @@ struct CollectOptions {
   // Where SF_ACCESS_TOKEN and the other secrets are looked up (default: the process environment;
   // a case file maps its secret references here).
   auth::EnvLookup env;
+  // A run of a nightly series (custody collect --config --state-dir): where each stream's window
+  // starts (a stream not named starts at `since`), where the event log file listing starts (it
+  // re-checks an overlap for late and re-delivered files), and the files already sealed in the
+  // series (Id -> CreatedDate): those are listed but not downloaded again. A file with a known Id
+  // and another CreatedDate is a re-delivery and is downloaded.
+  std::map<std::string, UtcSeconds> stream_since;
+  std::optional<UtcSeconds> log_file_since;
+  std::map<std::string, std::string> known_log_files;
   // Progress and log lines; called from worker threads (the callee serializes).
   std::function<void(const std::string& stream, const std::string& what)> progress;
 };
@@ -73,6 +83,8 @@ struct ItemReport {
   std::string server_answer;              // for unavailable: "INVALID_TYPE: sObject type ... is not supported"
 };
 
+using LogFileDownload = connectors::LogFileDownload;
+
 struct StreamReport {
   std::string name;
   std::string status;       // "complete", "incomplete"
@@ -93,6 +105,8 @@ struct CollectReport {
   std::uint64_t requests = 0;
   std::uint64_t normalized_records = 0;
   std::uint64_t untimed_records = 0;
+  std::vector<LogFileDownload> log_files;  // downloaded complete, in listing order per stream
+  std::uint64_t log_files_skipped = 0;     // listed, already sealed in the series (known_log_files)
   StopReason stop = StopReason::kNone;
   std::string stop_detail;
   bool complete = false;

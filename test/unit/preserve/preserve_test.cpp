@@ -1,0 +1,176 @@
+// The nightly series' state folder parts: the seen set, the state file, the lock, and the
+// timeline that recognises records sealed before.
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/file_system.h"
+#include "normalize/timeline.h"
+#include "preserve/dedup_timeline.h"
+#include "preserve/seen_set.h"
+#include "preserve/series_state.h"
+#include "preserve/state_lock.h"
+#include "support/test_support.h"
+
+namespace {
+
+using custody::preserve::DedupTimeline;
+using custody::preserve::IdentityOf;
+using custody::preserve::SeenSet;
+using custody::test::ReadFile;
+using custody::test::TempDir;
+
+std::string Line(const std::string& stream, const std::string& type, const std::string& event_id,
+                 const std::string& request_id, const std::string& raw_sha = "ab") {
+  std::string c = "{";
+  if (!event_id.empty()) c += "\"event_id\":\"" + event_id + "\"";
+  if (!request_id.empty()) c += std::string(event_id.empty() ? "" : ",") + "\"request_id\":\"" + request_id + "\"";
+  c += "}";
+  return "{\"@timestamp\":\"2026-04-01T00:00:00.000Z\",\"timestamp_original\":\"x\",\"source\":\"salesforce:00D\","
+         "\"stream\":\"" + stream + "\",\"event_type\":\"" + type + "\",\"correlation\":" + c +
+         ",\"provenance\":{\"raw_sha256\":\"" + raw_sha + "\"}}";
+}
+
+}  // namespace
+
+TEST_CASE("record identity: the source's id first, then the request id, then the raw bytes", "[preserve]") {
+  auto a = IdentityOf("s", "logins", "LoginHistory", std::string("0Ya1"), std::nullopt, "r1", "t1");
+  CHECK(a == IdentityOf("s", "logins", "LoginHistory", std::string("0Ya1"), std::string("other"), "r2", "t2"));
+  CHECK(a != IdentityOf("s", "logins", "LoginHistory", std::string("0Ya2"), std::nullopt, "r1", "t1"));
+  CHECK(a != IdentityOf("s", "exports", "LoginHistory", std::string("0Ya1"), std::nullopt, "r1", "t1"));
+  // An hourly and a daily event log file row of one request: the same identity, whatever the bytes.
+  auto h = IdentityOf("s", "logins", "EventLogFile:Login", std::nullopt, std::string("4Zx"), "hourly-bytes", "a");
+  CHECK(h == IdentityOf("s", "logins", "EventLogFile:Login", std::nullopt, std::string("4Zx"), "daily-bytes", "b"));
+  // The same request id in another event type is another row (API and ApiTotalUsage share them).
+  CHECK(h != IdentityOf("s", "logins", "EventLogFile:ApiTotalUsage", std::nullopt, std::string("4Zx"), "x", "a"));
+  // Neither id: the raw bytes with the time as received.
+  auto r = IdentityOf("s", "x", "T", std::nullopt, std::nullopt, "sha", "t");
+  CHECK(r != IdentityOf("s", "x", "T", std::nullopt, std::nullopt, "sha", "u"));
+}
+
+TEST_CASE("seen set: saved and loaded exactly, pruned by event time, refuses a damaged file", "[preserve]") {
+  TempDir dir;
+  auto& fs = custody::io::RealFileSystem();
+  SeenSet set;
+  auto a = IdentityOf("s", "x", "T", std::string("1"), std::nullopt, "", "");
+  auto b = IdentityOf("s", "x", "T", std::string("2"), std::nullopt, "", "");
+  CHECK(set.Insert(a, 1000));
+  CHECK_FALSE(set.Insert(a, 2000));
+  CHECK(set.Insert(b, 5000));
+  REQUIRE(set.Save(fs, dir / "seen.bin"));
+  auto loaded = SeenSet::Load(dir / "seen.bin");
+  REQUIRE(loaded);
+  CHECK(loaded->size() == 2);
+  CHECK(loaded->Contains(a));
+  CHECK(loaded->Prune(3000) == 1);  // a's newest time is 2000
+  CHECK_FALSE(loaded->Contains(a));
+  CHECK(loaded->Contains(b));
+  auto missing = SeenSet::Load(dir / "none.bin");
+  REQUIRE(missing);
+  CHECK(missing->size() == 0);
+  std::string bytes = ReadFile(dir / "seen.bin");
+  custody::test::WriteFile(dir / "short.bin", bytes.substr(0, bytes.size() - 3));
+  auto shorter = SeenSet::Load(dir / "short.bin");
+  REQUIRE_FALSE(shorter);
+  CHECK(shorter.error().message().find("truncated") != std::string::npos);
+  custody::test::WriteFile(dir / "other.bin", "not a seen file at all\n");
+  REQUIRE_FALSE(SeenSet::Load(dir / "other.bin"));
+}
+
+TEST_CASE("dedup timeline: a record sealed before or repeated in the run is counted, not added", "[preserve]") {
+  TempDir dir;
+  SeenSet sealed;
+  sealed.Insert(IdentityOf("salesforce:00D", "logins", "LoginHistory", std::string("old"), std::nullopt, "ab", "x"), 1);
+  auto inner = custody::normalize::TimelineWriter::Create(dir / "runs");
+  REQUIRE(inner);
+  DedupTimeline t(std::move(*inner), sealed);
+  const std::uint64_t source1 = std::uint64_t{1} << 56;
+  REQUIRE(t.AddOrdered(10, source1 | 1, Line("logins", "LoginHistory", "old", "")));
+  REQUIRE(t.AddOrdered(20, source1 | 2, Line("logins", "LoginHistory", "new", "")));
+  REQUIRE(t.AddOrdered(30, source1 | 3, Line("logins", "EventLogFile:Login", "", "REQ1", "hourly")));
+  REQUIRE(t.AddOrdered(30, source1 | 4, Line("logins", "EventLogFile:Login", "", "REQ1", "daily")));
+  REQUIRE(t.Finish(dir / "timeline.jsonl"));
+  const std::string out = ReadFile(dir / "timeline.jsonl");
+  CHECK(out.find("\"old\"") == std::string::npos);
+  CHECK(out.find("\"new\"") != std::string::npos);
+  CHECK(out.find("hourly") != std::string::npos);
+  CHECK(out.find("daily") == std::string::npos);
+  auto tallies = t.tallies();
+  REQUIRE(tallies.count({1, "logins"}) == 1);
+  const auto& tally = tallies.at({1, "logins"});
+  CHECK(tally.new_records == 2);
+  CHECK(tally.already_sealed == 1);
+  CHECK(tally.repeated_in_run == 1);
+  CHECK(tally.newest_ms == 30);
+  CHECK(tally.newest_id == "REQ1");
+  CHECK(t.fresh().size() == 2);
+  REQUIRE_FALSE(t.AddOrdered(40, source1 | 5, "not json"));
+}
+
+TEST_CASE("series state: round trip, and a file of another format or a damaged one is refused", "[preserve]") {
+  TempDir dir;
+  auto& fs = custody::io::RealFileSystem();
+  custody::preserve::SeriesState s;
+  s.case_id = "IR-1";
+  s.series_since = "2026-04-01T00:00:00Z";
+  s.sequence = 2;
+  s.bundles.push_back({"a.tar", "id-a", std::string(64, 'a'), "2026-04-02T06:00:00Z", "2026-04-01T00:00:00Z",
+                       "2026-04-02T06:00:00Z", true, ""});
+  s.streams.push_back({"sf", "logins", *custody::ParseRfc3339("2026-04-02T06:00:00Z"), "complete", 123, "x"});
+  s.streams.push_back({"sf", "exports", std::nullopt, "incomplete", std::nullopt, ""});
+  s.log_files.push_back({"sf", "0AT1", "Login", "2026-04-01T00:00:00.000+0000", "Daily", "0",
+                         "2026-04-02T02:00:00.000+0000", "id-a", "a.tar", "data/raw/x.csv", std::string(64, 'b'), 42});
+  REQUIRE(custody::preserve::SaveSeriesState(fs, dir / "state.json", s));
+  auto loaded = custody::preserve::LoadSeriesState(dir / "state.json");
+  REQUIRE(loaded);
+  REQUIRE(*loaded);
+  CHECK(custody::preserve::SeriesStateJson(**loaded) == ReadFile(dir / "state.json"));
+  CHECK((*loaded)->FindStream("sf", "exports")->covered_until == std::nullopt);
+  CHECK((*loaded)->FindLogFile("sf", "0AT1")->bytes == 42);
+  auto none = custody::preserve::LoadSeriesState(dir / "absent.json");
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+  std::string text = ReadFile(dir / "state.json");
+  custody::test::WriteFile(dir / "v2.json", std::string(text).replace(text.find("custody-state/1"), 15, "custody-state/2"));
+  auto v2 = custody::preserve::LoadSeriesState(dir / "v2.json");
+  REQUIRE_FALSE(v2);
+  CHECK(v2.error().message().find("custody-state/2") != std::string::npos);
+  custody::test::WriteFile(dir / "cut.json", text.substr(0, text.size() / 2));
+  REQUIRE_FALSE(custody::preserve::LoadSeriesState(dir / "cut.json"));
+}
+
+TEST_CASE("state lock: a second holder is refused and named, and a dead holder's lock is free", "[preserve]") {
+  TempDir dir;
+  {
+    auto first = custody::preserve::StateLock::Acquire(dir.path(), "pid 1 since test");
+    REQUIRE(first);
+    // Another process: flock locks belong to the open file description, so a fork that opens
+    // the file again is a second holder.
+    pid_t child = fork();
+    if (child == 0) {
+      auto second = custody::preserve::StateLock::Acquire(dir.path(), "pid 2");
+      _exit(!second && custody::preserve::StateLock::IsBusy(second.error()) &&
+                    second.error().message().find("pid 1 since test") != std::string::npos
+                ? 0
+                : 1);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  // The holder is gone (here: released; a killed process's lock goes the same way).
+  pid_t child = fork();
+  if (child == 0) {
+    auto again = custody::preserve::StateLock::Acquire(dir.path(), "pid 3");
+    _exit(again ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  CHECK(WEXITSTATUS(status) == 0);
+}
