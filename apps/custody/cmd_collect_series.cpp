@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -38,6 +40,14 @@ namespace fs = std::filesystem;
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr const char* kPending = "@pending";  // stands for the bundle being sealed
+
+// Crash-recovery tests kill the run at a named point of its commit, as a power loss would:
+// CUSTODY_TEST_CRASH_AT=after-pending (state written to pending/, bundle not yet published) or
+// after-publish (bundle published, state not yet recorded). docs/cli.md, Environment.
+void CrashPoint(const char* name) {
+  const char* at = std::getenv("CUSTODY_TEST_CRASH_AT");
+  if (at != nullptr && std::string(at) == name) ::raise(SIGKILL);
+}
 
 void Str(JsonWriter& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 void Key(JsonWriter& w, const char* k) { w.Key(k); }
@@ -618,7 +628,12 @@ Status RunSeries(const std::string& config_path, CommonCollectFlags f, const Ser
     return finish(Error(ErrorCode::kInvalidArgument, "nothing to collect: the series already covers every stream up to " +
                                                          FormatRfc3339(rc.until)));
   }
+  // Named by the run's start; a run that starts within the same second as the last one gets a
+  // suffix rather than a refusal.
   rc.bundle_file = bundle::TopFolderName(f.case_id, start) + ".tar";
+  for (int n = 2; fs::exists(paths.out / rc.bundle_file, ec) && n < 100; ++n) {
+    rc.bundle_file = bundle::TopFolderName(f.case_id, start) + "-" + std::to_string(n) + ".tar";
+  }
   f.since = FormatRfc3339(window_since);
   f.until = FormatRfc3339(rc.until);
   f.out = (paths.out / rc.bundle_file).string();
@@ -669,11 +684,13 @@ Status RunSeries(const std::string& config_path, CommonCollectFlags f, const Ser
                     [&](const preserve::LogFileState& lf) { return lf.log_date < keep_from; });
     }
     CUSTODY_RETURN_IF_ERROR(WritePending(ctx.fs, paths, outcome.next, next_seen, rc.bundle_file));
+    CrashPoint("after-pending");
     return outcome.incremental_json;
   };
   p.after_seal = [&](const bundle::SealResult& sealed) -> Status {
     summary.bundle = f.out;
     summary.statement_sha256 = sealed.statement_sha256;
+    CrashPoint("after-publish");
     StatementFacts facts;
     facts.sha256 = sealed.statement_sha256;
     facts.statement.bundle_id = sealed.bundle_id;
