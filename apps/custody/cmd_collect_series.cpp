@@ -542,6 +542,20 @@ Status RunSeries(const std::string& config_path, CommonCollectFlags f, const Ser
       summary.exit_code = ctx.exit_override >= 0 ? ctx.exit_override : kExitOk;
     }
     ctx.out << SummaryLine(summary) << "\n";
+    if (!status && f.log_format == "json") {
+      // Unattended runs read stderr as JSON lines: the error is one too (and not repeated as text).
+      rapidjson::StringBuffer buf;
+      JsonWriter w(buf);
+      w.StartObject();
+      Key(w, "time"); Str(w, FormatRfc3339(ctx.clock.Now()));
+      Key(w, "event"); Str(w, "error");
+      Key(w, "message"); Str(w, status.error().message());
+      Key(w, "exit_code"); w.Int(summary.exit_code);
+      w.EndObject();
+      ctx.err << buf.GetString() << "\n";
+      ctx.exit_override = summary.exit_code;
+      return Status::Ok();
+    }
     return status;
   };
 
@@ -580,8 +594,13 @@ Status RunSeries(const std::string& config_path, CommonCollectFlags f, const Ser
                                                           FormatRfc3339(start) + " (case " + f.case_id + ")");
   if (!lock) {
     if (preserve::StateLock::IsBusy(lock.error())) {
-      ctx.err << "custody: " << lock.error().message() << "\n";
       ctx.exit_override = kExitLocked;
+      if (f.log_format == "json") {
+        Reporter(ctx.err, true, false).Info(lock.error().message());
+      } else {
+        ctx.err << "custody: " << lock.error().message() << "\n";
+      }
+      summary.error = lock.error().message();
       return finish(Status::Ok());
     }
     return finish(lock.error());

@@ -174,3 +174,64 @@ TEST_CASE("state lock: a second holder is refused and named, and a dead holder's
   waitpid(child, &status, 0);
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+namespace {
+
+std::string CaseFile(const TempDir& dir, const std::string& id) {
+  return "[case]\nid = \"" + id + "\"\nexaminer = \"E\"\nsince = \"2026-04-01T00:00:00Z\"\nout = \"" +
+         (dir / "bundles").string() + "\"\nkey = \"" + (dir / "k.key").string() + "\"\ncert = \"" +
+         (dir / "k.pem").string() +
+         "\"\n\n[[source]]\nname = \"sf\"\ntype = \"salesforce\"\ninstance_url = \"http://127.0.0.1:9\"\n"
+         "auth = \"token\"\naccess_token = { env = \"NO_SUCH_TOKEN_VAR_FOR_TEST\" }\n";
+}
+
+}  // namespace
+
+TEST_CASE("collect --state-dir: a state folder of another case is refused, as JSON under --log-format json",
+          "[preserve][cli]") {
+  TempDir dir;
+  custody::preserve::SeriesState other;
+  other.case_id = "IR-OTHER";
+  other.series_since = "2026-04-01T00:00:00Z";
+  std::filesystem::create_directories(dir / "state");
+  REQUIRE(custody::preserve::SaveSeriesState(custody::io::RealFileSystem(), dir / "state" / "state.json", other));
+  custody::test::WriteFile(dir / "case.toml", CaseFile(dir, "IR-MINE"));
+  auto r = custody::test::RunCli({"collect", "--config", (dir / "case.toml").string(), "--state-dir",
+                                  (dir / "state").string(), "--log-format", "json"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("{\"time\":") == 0);
+  CHECK(r.err.find("\"event\":\"error\"") != std::string::npos);
+  CHECK(r.err.find("belongs to case 'IR-OTHER', not 'IR-MINE'") != std::string::npos);
+  CHECK(r.err.find("custody: ") == std::string::npos);
+  CHECK(r.out.find("\"event\":\"custody.run.summary\",\"status\":\"usage\",\"exit_code\":2") != std::string::npos);
+  // The state was not touched.
+  auto kept = custody::preserve::LoadSeriesState(dir / "state" / "state.json");
+  REQUIRE(kept);
+  REQUIRE(*kept);
+  CHECK((*kept)->case_id == "IR-OTHER");
+  // In text mode the same error is the usual one line.
+  auto text = custody::test::RunCli({"collect", "--config", (dir / "case.toml").string(), "--state-dir",
+                                     (dir / "state").string()});
+  CHECK(text.code == 2);
+  CHECK(text.err.find("custody: the state folder") == 0);
+}
+
+TEST_CASE("collect --state-dir: the series flags are checked, and need --state-dir", "[preserve][cli]") {
+  TempDir dir;
+  custody::test::WriteFile(dir / "case.toml", CaseFile(dir, "IR-MINE"));
+  auto bad_overlap = custody::test::RunCli({"collect", "--config", (dir / "case.toml").string(), "--state-dir",
+                                            (dir / "state").string(), "--overlap", "three days"});
+  CHECK(bad_overlap.code == 2);
+  CHECK(bad_overlap.err.find("--overlap and --event-overlap take a duration") != std::string::npos);
+  auto keep_zero = custody::test::RunCli({"collect", "--config", (dir / "case.toml").string(), "--state-dir",
+                                          (dir / "state").string(), "--keep-days", "0"});
+  CHECK(keep_zero.code == 2);
+  CHECK(keep_zero.err.find("--keep-days must be at least 1") != std::string::npos);
+  auto no_state = custody::test::RunCli({"collect", "--config", (dir / "case.toml").string(), "--keep-days", "3"});
+  CHECK(no_state.code == 2);
+  CHECK(no_state.err.find("need --state-dir") != std::string::npos);
+  auto work_dir = custody::test::RunCli({"collect", "--config", (dir / "case.toml").string(), "--state-dir",
+                                         (dir / "state").string(), "--work-dir", (dir / "w").string()});
+  CHECK(work_dir.code == 2);
+  CHECK(work_dir.err.find("the work folder is in the state folder") != std::string::npos);
+}
