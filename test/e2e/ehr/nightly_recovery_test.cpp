@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "e2e/ehr/fhir_support.h"
+#include "e2e/ehr/nightly_support.h"
 #include "support/sim_process.h"
 #include "support/test_support.h"
 
@@ -28,32 +29,11 @@ using custody::test::ReadFile;
 using custody::test::RunProcess;
 using custody::test::SimProcess;
 using custody::test::TempDir;
-
-rapidjson::Document ParseJson(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-rapidjson::Document SummaryOf(const ProcessResult& r) {
-  std::string out = r.out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  const auto nl = out.rfind('\n');
-  rapidjson::Document d = ParseJson(nl == std::string::npos ? out : out.substr(nl + 1));
-  REQUIRE(std::string(d["event"].GetString()) == "custody.run.summary");
-  return d;
-}
-
-std::vector<std::string> Tars(const fs::path& dir) {
-  std::set<std::string> names;
-  if (fs::exists(dir)) {
-    for (const auto& e : fs::directory_iterator(dir)) {
-      if (e.path().extension() == ".tar") names.insert(e.path().filename().string());
-    }
-  }
-  return {names.begin(), names.end()};
-}
+using custody::test::nightly::Advance;
+using custody::test::nightly::ParseJson;
+using custody::test::nightly::SealedRecords;
+using custody::test::nightly::SummaryOf;
+using custody::test::nightly::Tars;
 
 class Series {
  public:
@@ -100,37 +80,9 @@ class Series {
   Keys keys_;
 };
 
-void Advance(const SimProcess& sim, int seconds) {
-  auto r = sim.Instance()->Post(("/__sim/advance?seconds=" + std::to_string(seconds)).c_str(),
-                                {{"X-Sim-Admin", sim.Get("admin_token")}}, "", "text/plain");
-  REQUIRE(r);
-  REQUIRE(r->status == 200);
-}
-
 std::vector<std::string> OrgArgs() {
   return {"--seed", "5", "--start", "2026-04-01T00:00:00Z", "--days", "5", "--now", "2026-04-02T06:00:00Z",
           "--history-rows", "200", "--patients", "30", "--elf-bytes-per-day", "10000"};
-}
-
-// Every (event type, key) in the timelines of the folder's bundles, with how many times.
-std::map<std::pair<std::string, std::string>, int> TimelineKeys(const fs::path& bundles, const fs::path& scratch) {
-  std::map<std::pair<std::string, std::string>, int> keys;
-  for (const auto& name : Tars(bundles)) {
-    const fs::path out = scratch / ("x-" + name);
-    fs::create_directories(out);
-    REQUIRE(custody::test::RunShell("tar -xf '" + (bundles / name).string() + "' -C '" + out.string() + "'").code == 0);
-    fs::path top;
-    for (const auto& e : fs::directory_iterator(out)) top = e.path();
-    std::ifstream in(top / "data/normalized/timeline.jsonl");
-    for (std::string line; std::getline(in, line);) {
-      auto d = ParseJson(line);
-      const rapidjson::Value& c = d["correlation"];
-      std::string key = c.HasMember("event_id") && c["event_id"].IsString() ? c["event_id"].GetString() : "";
-      if (key.empty() && c.HasMember("request_id") && c["request_id"].IsString()) key = c["request_id"].GetString();
-      ++keys[{d["event_type"].GetString(), key}];
-    }
-  }
-  return keys;
 }
 
 }  // namespace
@@ -180,7 +132,7 @@ TEST_CASE("nightly series: a power loss after publishing is finished by the next
 
   REQUIRE(series.VerifyChain().code == 0);
   // Nothing twice in the series' timelines.
-  for (const auto& [key, n] : TimelineKeys(series.bundles(), series.dir() / "scratch")) {
+  for (const auto& [key, n] : SealedRecords(series.bundles(), series.dir() / "scratch")) {
     INFO(key.first << " " << key.second);
     if (!key.second.empty()) CHECK(n == 1);
   }
@@ -225,7 +177,7 @@ TEST_CASE("nightly series: SIGTERM seals what was received as incomplete and the
   // Everything the interrupted run sealed is received again and recognised, not repeated.
   CHECK(s2["already_sealed"].GetUint64() == s1["new_records"].GetUint64());
   REQUIRE(series.VerifyChain().code == 0);
-  for (const auto& [key, n] : TimelineKeys(series.bundles(), series.dir() / "scratch")) {
+  for (const auto& [key, n] : SealedRecords(series.bundles(), series.dir() / "scratch")) {
     INFO(key.first << " " << key.second);
     if (!key.second.empty()) CHECK(n == 1);
   }
@@ -238,7 +190,8 @@ TEST_CASE("nightly series: retention deletes old bundles only once their success
   REQUIRE(series.Run("2026-04-02T06:00:00Z").code == 0);
   Advance(sim, 86400);
   REQUIRE(series.Run("2026-04-03T06:00:00Z").code == 0);
-  const auto names = Tars(series.bundles());
+  const auto tar_set = Tars(series.bundles());
+  const std::vector<std::string> names(tar_set.begin(), tar_set.end());
   REQUIRE(names.size() == 2);
   // Pretend both were sealed long ago (the sealing clock is real time).
   {
@@ -323,7 +276,7 @@ TEST_CASE("nightly series: FHIR and Mirth events that arrive between runs are co
     }
   }
   std::map<std::pair<std::string, std::string>, int> sealed;
-  for (const auto& [k, n] : TimelineKeys(series.bundles(), series.dir() / "scratch")) {
+  for (const auto& [k, n] : SealedRecords(series.bundles(), series.dir() / "scratch")) {
     std::string log = k.first.rfind("AuditEvent", 0) == 0    ? "fhir:AuditEvent"
                       : k.first.rfind("ServerEvent", 0) == 0 ? "mirth:event"
                       : k.first == "Message"                 ? "mirth:message"

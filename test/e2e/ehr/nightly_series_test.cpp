@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "e2e/ehr/fhir_support.h"
+#include "e2e/ehr/nightly_support.h"
 #include "json/json.h"
 #include "support/sim_process.h"
 #include "support/test_support.h"
@@ -30,33 +31,11 @@ using custody::test::ReadFile;
 using custody::test::RunProcess;
 using custody::test::SimProcess;
 using custody::test::TempDir;
-
-rapidjson::Document ParseJson(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-// The last line of stdout: the run's summary.
-rapidjson::Document SummaryOf(const ProcessResult& r) {
-  std::string out = r.out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  const auto nl = out.rfind('\n');
-  rapidjson::Document d = ParseJson(nl == std::string::npos ? out : out.substr(nl + 1));
-  REQUIRE(d.IsObject());
-  REQUIRE(std::string(d["event"].GetString()) == "custody.run.summary");
-  return d;
-}
-
-std::set<std::string> Tars(const fs::path& dir) {
-  std::set<std::string> names;
-  if (!fs::exists(dir)) return names;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".tar") names.insert(e.path().filename().string());
-  }
-  return names;
-}
+using custody::test::nightly::Advance;
+using custody::test::nightly::ParseJson;
+using custody::test::nightly::SealedRecords;
+using custody::test::nightly::SummaryOf;
+using custody::test::nightly::Tars;
 
 class Series {
  public:
@@ -101,40 +80,6 @@ class Series {
   TempDir dir_;
   Keys keys_;
 };
-
-void Advance(const SimProcess& sim, int seconds) {
-  auto r = sim.Instance()->Post(("/__sim/advance?seconds=" + std::to_string(seconds)).c_str(),
-                                {{"X-Sim-Admin", sim.Get("admin_token")}}, "", "text/plain");
-  REQUIRE(r);
-  REQUIRE(r->status == 200);
-}
-
-// Every timeline record of every bundle as (log, key), the simulator's ledger names.
-std::map<std::pair<std::string, std::string>, int> SealedRows(const fs::path& bundles, const fs::path& scratch) {
-  std::map<std::pair<std::string, std::string>, int> rows;
-  for (const auto& name : Tars(bundles)) {
-    const fs::path out = scratch / ("x-" + name);
-    fs::create_directories(out);
-    REQUIRE(custody::test::RunShell("tar -xf '" + (bundles / name).string() + "' -C '" + out.string() + "'").code == 0);
-    fs::path top;
-    for (const auto& e : fs::directory_iterator(out)) top = e.path();
-    std::ifstream in(top / "data/normalized/timeline.jsonl");
-    std::ifstream untimed(top / "data/normalized/untimed.jsonl");
-    for (std::string line; std::getline(in, line) || std::getline(untimed, line);) {
-      rapidjson::Document d = ParseJson(line);
-      const std::string type = d["event_type"].GetString();
-      const rapidjson::Value& c = d["correlation"];
-      std::string key;
-      if (type.rfind("EventLogFile:", 0) == 0) {
-        if (c.HasMember("request_id") && c["request_id"].IsString()) key = c["request_id"].GetString();
-      } else if (c.HasMember("event_id") && c["event_id"].IsString()) {
-        key = c["event_id"].GetString();
-      }
-      ++rows[{type, key}];
-    }
-  }
-  return rows;
-}
 
 }  // namespace
 
@@ -279,7 +224,7 @@ TEST_CASE("nightly series: five nights with late and re-delivered log files, a k
     }
   }
   REQUIRE(served.size() > 1000);
-  auto sealed = SealedRows(series.bundles(), scratch);
+  auto sealed = SealedRecords(series.bundles(), scratch);
   std::vector<std::string> twice, missing, unexpected;
   for (const auto& [row, n] : sealed) {
     if (n > 1) twice.push_back(row.first + " " + row.second);
