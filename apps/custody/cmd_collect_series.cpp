@@ -651,7 +651,8 @@ Status RunSeries(const std::string& config_path, CommonCollectFlags f, const Ser
   // suffix rather than a refusal.
   rc.bundle_file = bundle::TopFolderName(f.case_id, start) + ".tar";
   for (int n = 2; fs::exists(paths.out / rc.bundle_file, ec) && n < 100; ++n) {
-    rc.bundle_file = bundle::TopFolderName(f.case_id, start) + "-" + std::to_string(n) + ".tar";
+    // ("_" sorts after ".", so a listing by name stays in sealing order.)
+    rc.bundle_file = bundle::TopFolderName(f.case_id, start) + "_" + std::to_string(n) + ".tar";
   }
   f.since = FormatRfc3339(window_since);
   f.until = FormatRfc3339(rc.until);
