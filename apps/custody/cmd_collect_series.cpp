@@ -138,17 +138,23 @@ Status WritePending(io::FileSystem& fsys, const Paths& paths, const preserve::Se
 
 Status CommitPending(io::FileSystem& fsys, const Paths& paths, const StatementFacts& sealed) {
   auto text = ReadSmallFile(paths.pending / "state.json");
-  if (!text) return text.error();
+  if (!text) return text.error().Context("the pending state of " + paths.pending.string());
   auto next = preserve::ParseSeriesState(*text, (paths.pending / "state.json").string());
   if (!next) return next.error();
   FillPending(*next, sealed.statement.bundle_id, sealed.sha256, sealed.statement.sealed_at);
-  auto seen = preserve::SeenSet::Load(paths.pending / "seen.bin");
-  if (!seen) return seen.error();
   // The seen set first: a state without its seen set would repeat records; the reverse only
-  // recognises some records early.
-  CUSTODY_RETURN_IF_ERROR(seen->Save(fsys, paths.seen));
-  CUSTODY_RETURN_IF_ERROR(preserve::SaveSeriesState(fsys, paths.state, *next));
+  // recognises some records early. It was written whole before the marker, so when it is gone
+  // an earlier commit already moved it into place.
   std::error_code ec;
+  if (fs::exists(paths.pending / "seen.bin", ec)) {
+    CUSTODY_RETURN_IF_ERROR(fsys.Rename(paths.pending / "seen.bin", paths.seen, true));
+    CUSTODY_RETURN_IF_ERROR(fsys.SyncDirectory(paths.dir));
+  }
+  CUSTODY_RETURN_IF_ERROR(preserve::SaveSeriesState(fsys, paths.state, *next));
+  // The marker goes first, so a crash while pending/ is removed leaves no half commit behind.
+  fs::remove(paths.pending / "bundle", ec);
+  if (ec) return Error(ErrorCode::kIo, "remove " + (paths.pending / "bundle").string() + ": " + ec.message());
+  CUSTODY_RETURN_IF_ERROR(fsys.SyncDirectory(paths.pending));
   fs::remove_all(paths.pending, ec);
   return Status::Ok();
 }
@@ -620,6 +626,7 @@ Status RunSeries(const std::string& config_path, CommonCollectFlags f, const Ser
                                                            state.case_id + "', not '" + f.case_id + "'"));
     }
     rc.series_since = state.series_since;
+    if (const auto* last = state.last()) summary.previous = last->statement_sha256;
   } else {
     if (f.since.empty()) {
       return finish(Error(ErrorCode::kInvalidArgument,
@@ -687,7 +694,8 @@ Status RunSeries(const std::string& config_path, CommonCollectFlags f, const Ser
     final_reports = reports;
     outcome = BuildOutcome(rc, state, timeline->tallies(), reports, cs.complete);
     // Entries older than any later window can reach (less a week for late re-deliveries) go.
-    preserve::SeenSet next_seen = *seen;
+    // The timeline is finished: the set it read can take this run's records in place.
+    preserve::SeenSet& next_seen = *seen;
     next_seen.Merge(timeline->fresh());
     std::optional<UtcSeconds> oldest;
     for (const auto& st : outcome.next.streams) {

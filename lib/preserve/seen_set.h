@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/error.h"
 #include "io/file_system.h"
@@ -39,20 +40,29 @@ RecordId IdentityOf(std::string_view source, std::string_view stream, std::strin
 class SeenSet {
  public:
   // A missing file is an empty set. The file: "custody-seen/1\n", then 24-byte entries (16-byte
-  // identity, event time in UTC milliseconds as a little-endian int64).
+  // identity, event time in UTC milliseconds as a little-endian int64), sorted by identity. It
+  // is read in one pass into a sorted array (24 bytes an entry), searched by bisection.
   static Result<SeenSet> Load(const std::filesystem::path& path);
   Status Save(io::FileSystem& fs, const std::filesystem::path& path) const;  // atomically
 
-  bool Contains(const RecordId& id) const { return entries_.count(id) != 0; }
-  // false when it was there already.
+  bool Contains(const RecordId& id) const;
+  // false when it was there already (its time becomes the later of the two).
   bool Insert(const RecordId& id, std::int64_t event_ms);
   // Removes entries whose event time is before `before_ms`; returns how many.
   std::size_t Prune(std::int64_t before_ms);
-  std::size_t size() const { return entries_.size(); }
+  std::size_t size() const { return sorted_.size() + added_.size(); }
   void Merge(const SeenSet& other);
 
  private:
-  std::unordered_map<RecordId, std::int64_t, RecordIdHash> entries_;
+  struct Entry {
+    RecordId id;
+    std::int64_t ms;
+  };
+  // Every entry, sorted by identity.
+  std::vector<Entry> Sorted() const;
+  void Compact() { sorted_ = Sorted(), added_.clear(); }
+  std::vector<Entry> sorted_;                                     // as loaded, merged, compacted
+  std::unordered_map<RecordId, std::int64_t, RecordIdHash> added_;  // inserted since
 };
 
 }  // namespace custody::preserve

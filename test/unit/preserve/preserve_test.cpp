@@ -82,6 +82,39 @@ TEST_CASE("seen set: saved and loaded exactly, pruned by event time, refuses a d
   REQUIRE_FALSE(SeenSet::Load(dir / "other.bin"));
 }
 
+TEST_CASE("seen set: merge keeps the later time, and a file out of order is read sorted", "[preserve]") {
+  TempDir dir;
+  auto& fs = custody::io::RealFileSystem();
+  SeenSet a;
+  SeenSet b;
+  std::vector<custody::preserve::RecordId> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(IdentityOf("s", "x", "T", std::to_string(i), std::nullopt, "", ""));
+  for (int i = 0; i < 30; ++i) a.Insert(ids[i], 100 + i);
+  for (int i = 20; i < 50; ++i) b.Insert(ids[i], 1000 + i);
+  a.Merge(b);
+  CHECK(a.size() == 50);
+  for (const auto& id : ids) CHECK(a.Contains(id));
+  CHECK(a.Prune(1000) == 20);  // 0..19 kept their early times; 20..29 took b's later ones
+  CHECK(a.Contains(ids[25]));
+  CHECK_FALSE(a.Contains(ids[5]));
+  CHECK_FALSE(a.Insert(ids[25], 5));  // already there, and inserting again changes nothing
+  CHECK(a.Insert(ids[5], 5));
+  // Entries written in reverse order (not by this version) load as a proper set.
+  REQUIRE(a.Save(fs, dir / "seen.bin"));
+  std::string bytes = ReadFile(dir / "seen.bin");
+  const std::string magic = "custody-seen/1\n";
+  std::string reversed = magic;
+  for (size_t at = bytes.size(); at > magic.size(); at -= 24) reversed += bytes.substr(at - 24, 24);
+  reversed += bytes.substr(bytes.size() - 24, 24);  // and one duplicate
+  custody::test::WriteFile(dir / "reversed.bin", reversed);
+  auto loaded = SeenSet::Load(dir / "reversed.bin");
+  REQUIRE(loaded);
+  CHECK(loaded->size() == a.size());
+  CHECK(loaded->Contains(ids[5]));
+  for (int i = 6; i < 20; ++i) CHECK_FALSE(loaded->Contains(ids[i]));  // pruned above
+  for (int i = 20; i < 50; ++i) CHECK(loaded->Contains(ids[i]));
+}
+
 TEST_CASE("dedup timeline: a record sealed before or repeated in the run is counted, not added", "[preserve]") {
   TempDir dir;
   SeenSet sealed;
