@@ -192,7 +192,8 @@ TEST_CASE("nightly series: retention deletes old bundles only once their success
   REQUIRE(series.Run("2026-04-03T06:00:00Z").code == 0);
   // In sealing order (two runs in one second have names that differ only by a suffix).
   std::vector<std::string> names;
-  for (const auto& b : series.State()["bundles"].GetArray()) names.push_back(b["file"].GetString());
+  const rapidjson::Document before = series.State();  // (kept alive: the loop reads into it)
+  for (const auto& b : before["bundles"].GetArray()) names.push_back(b["file"].GetString());
   REQUIRE(names.size() == 2);
   CHECK(Tars(series.bundles()) == std::set<std::string>(names.begin(), names.end()));
   // Pretend both were sealed long ago (the sealing clock is real time).
