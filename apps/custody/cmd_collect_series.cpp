@@ -11,9 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -99,14 +97,6 @@ Result<StatementFacts> ReadStatement(const fs::path& tar) {
   return StatementFacts{crypto::Sha256Hex(visitor.text), std::move(*parsed)};
 }
 
-Result<std::string> ReadSmallFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kIo, "open " + path.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Replaces the placeholders of the bundle being sealed with what was sealed.
 void FillPending(preserve::SeriesState& s, const std::string& bundle_id, const std::string& statement_sha256,
                  const std::string& sealed_at) {
@@ -137,7 +127,7 @@ Status WritePending(io::FileSystem& fsys, const Paths& paths, const preserve::Se
 }
 
 Status CommitPending(io::FileSystem& fsys, const Paths& paths, const StatementFacts& sealed) {
-  auto text = ReadSmallFile(paths.pending / "state.json");
+  auto text = io::ReadSmallFile(fsys, paths.pending / "state.json", std::size_t{64} << 20);
   if (!text) return text.error().Context("the pending state of " + paths.pending.string());
   auto next = preserve::ParseSeriesState(*text, (paths.pending / "state.json").string());
   if (!next) return next.error();
@@ -165,7 +155,7 @@ Result<std::vector<std::string>> Recover(io::FileSystem& fsys, const Paths& path
   std::vector<std::string> notes;
   std::error_code ec;
   if (fs::exists(paths.pending / "bundle", ec)) {
-    auto name = ReadSmallFile(paths.pending / "bundle");
+    auto name = io::ReadSmallFile(fsys, paths.pending / "bundle", 4096);
     if (!name) return name.error();
     std::string file = *name;
     while (!file.empty() && file.back() == '\n') file.pop_back();
