@@ -15,6 +15,11 @@ namespace custody::json {
 // escapes that decode to a lone surrogate. Duplicate member names are kept (Canonical refuses them).
 Result<rapidjson::Document> Parse(std::string_view text, std::string_view what);
 
+// Whether text is one JSON value and nothing else (RapidJSON's default grammar, no DOM built: a
+// cheap check of a page before it is read for real). On false, *error_offset (when not null) is
+// the byte where parsing stopped.
+bool WellFormed(std::string_view text, std::size_t* error_offset = nullptr);
+
 // RFC 8785 canonical form: members sorted by UTF-16 code units, no insignificant whitespace,
 // minimal string escapes. Refused (kParse): floating-point numbers (we never sign one), integers
 // beyond +/-(2^53-1) (RFC 8785 would round them), duplicate member names, strings that are not UTF-8.

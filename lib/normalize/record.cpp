@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/encoding.h"
 #include "normalize/sf_time.h"
 
 namespace custody::normalize {
@@ -62,6 +63,10 @@ std::string SanitizeUtf8(std::string_view s) {
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void Str(Writer& w, std::string_view s) {
+  if (IsValidUtf8(s)) {  // nearly always: no copy
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return;
+  }
   const std::string clean = SanitizeUtf8(s);
   w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
 }
@@ -96,7 +101,9 @@ const char* StatusName(TimeStatus status) {
 }  // namespace
 
 std::string ToJsonLine(const Record& r) {
-  rapidjson::StringBuffer buffer;
+  // One buffer per thread, kept between records: a line is written without growing it again.
+  thread_local rapidjson::StringBuffer buffer;
+  buffer.Clear();
   Writer w(buffer);
   // Only an ok status carries a time: a timestamp with a missing/unparseable flag would be a guess.
   std::optional<std::string> when;

@@ -133,3 +133,35 @@ TEST_CASE("overlongs, surrogates, truncated and stray bytes are not UTF-8", "[co
   CAPTURE(text);
   CHECK_FALSE(IsValidUtf8(text));
 }
+
+// IsValidUtf8 skips ASCII eight bytes at a time: a bad or multi-byte sequence must be seen at
+// every position relative to those words, including the very last bytes.
+TEST_CASE("IsValidUtf8 finds a bad byte at every offset of a long ASCII text", "[core]") {
+  for (size_t length : {1u, 7u, 8u, 9u, 15u, 16u, 17u, 40u}) {
+    for (size_t at = 0; at < length; ++at) {
+      std::string text(length, 'a');
+      text[at] = '\xff';
+      CAPTURE(length, at);
+      CHECK_FALSE(IsValidUtf8(text));
+      text[at] = '\x80';  // a lone continuation byte
+      CHECK_FALSE(IsValidUtf8(text));
+      text[at] = '\0';  // NUL is ASCII
+      CHECK(IsValidUtf8(text));
+    }
+    for (size_t at = 0; at + 2 <= length; ++at) {
+      std::string text(length, 'a');
+      text.replace(at, 2, "\xc3\xa9");  // é
+      CAPTURE(length, at);
+      CHECK(IsValidUtf8(text));
+      if (at + 3 <= length) {
+        std::string cut = text;
+        cut[at + 1] = 'x';  // the lead byte followed by ASCII
+        CHECK_FALSE(IsValidUtf8(cut));
+      }
+    }
+    std::string truncated(length, 'a');
+    truncated += "\xe2\x82";  // a three-byte form cut short at the very end
+    CAPTURE(length);
+    CHECK_FALSE(IsValidUtf8(truncated));
+  }
+}

@@ -320,3 +320,22 @@ TEST_CASE("every embedded schema is valid JSON", "[json]") {
   REQUIRE(doc);
   CHECK((*doc)["$schema"] == "http://json-schema.org/draft-04/schema#");
 }
+
+TEST_CASE("WellFormed accepts one JSON value and says where anything else stops", "[json]") {
+  for (const char* good : {"{}", "[]", " {\"a\":[1,2.5,-3e4,true,false,null,\"x\\u00e9\"]} ", "\"text\"", "0"}) {
+    CAPTURE(good);
+    CHECK(json::WellFormed(good));
+  }
+  struct Bad {
+    const char* text;
+    std::size_t offset;
+  };
+  for (const Bad& bad : {Bad{"", 0}, Bad{"{\"a\":1,}", 7}, Bad{"[1] x", 4}, Bad{"<html>", 0}, Bad{"{\"a\":tru}", 8},
+                         Bad{"[\"cut", 5}}) {
+    CAPTURE(bad.text);
+    std::size_t at = 12345;
+    CHECK_FALSE(json::WellFormed(bad.text, &at));
+    CHECK(at == bad.offset);
+    CHECK_FALSE(json::WellFormed(bad.text));  // no offset asked
+  }
+}

@@ -179,3 +179,167 @@ TEST_CASE("ForEachJsonArrayElement walks a large list in one pass", "[normalize]
   REQUIRE(s.ok());
   CHECK(n == kCount);
 }
+
+// The scanner skips string bytes eight at a time: a quote, a backslash or a control byte must be
+// found wherever it falls relative to those words.
+TEST_CASE("ForEachJsonArrayElement finds quotes, escapes and control bytes at every offset",
+          "[normalize][json_elements]") {
+  for (size_t at = 0; at < 20; ++at) {
+    const std::string before(at, 'x');
+    const std::string after(19 - at, 'y');
+    CAPTURE(at);
+    // An escaped quote and an escaped backslash inside the string.
+    const std::string quoted = "\"" + before + "\\\"" + after + "\"";
+    const std::string slashed = "\"" + before + "\\\\" + after + "\"";
+    CHECK(Elements("[" + quoted + "," + slashed + "]", "") == std::vector<std::string>{quoted, slashed});
+    // The string ends there: the next element follows.
+    const std::string shortened = "\"" + before + "\"";
+    CHECK(Elements("[" + shortened + ",1]", "") == std::vector<std::string>{shortened, "1"});
+    // A raw control byte or line feed inside a string is not JSON.
+    for (char bad : {'\x01', '\n', '\x1f'}) {
+      const Status s = Walk("[\"" + before + std::string(1, bad) + after + "\"]", "");
+      CHECK(s.error().code() == ErrorCode::kParse);
+      CHECK(s.error().message().find("control character") != std::string::npos);
+    }
+    // Bytes above 0x7F are plain string bytes.
+    const std::string utf8 = "\"" + before + "\xc3\xa9" + after + "\"";
+    CHECK(Elements("[" + utf8 + "]", "") == std::vector<std::string>{utf8});
+  }
+}
+
+namespace {
+
+// Both ways of finding elements, on one text: the same outcome and the same byte ranges.
+void SameAsWalker(const std::string& text, const std::string& pointer) {
+  CAPTURE(text, pointer);
+  std::vector<JsonElement> walked;
+  const Status w = ForEachJsonArrayElement(text, pointer, [&](const JsonElement& e) {
+    walked.push_back(e);
+    return Status::Ok();
+  });
+  ParsedElements parsed;
+  const Status p = ParseJsonArrayElements(text, pointer, false, false, parsed);
+  REQUIRE(w.ok() == p.ok());
+  if (!p.ok()) {
+    CHECK(p.error().code() == ErrorCode::kParse);
+    return;
+  }
+  REQUIRE(parsed.elements.size() == walked.size());
+  for (size_t i = 0; i < walked.size(); ++i) {
+    CHECK(parsed.elements[i].index == walked[i].index);
+    CHECK(parsed.elements[i].byte_offset == walked[i].byte_offset);
+    CHECK(parsed.elements[i].byte_length == walked[i].byte_length);
+  }
+  // The value at the pointer is what the elements came from.
+  if (parsed.value == nullptr) {
+    CHECK(walked.empty());
+  } else if (parsed.value->IsArray()) {
+    CHECK(parsed.value->Size() == walked.size());
+  } else {
+    CHECK(walked.size() == 1);
+  }
+}
+
+// A random JSON value with varied spacing, escapes and nesting; names drawn from a small set so
+// that pointers hit.
+std::string RandomJson(std::mt19937& rng, int depth) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const char* spaces[] = {"", " ", "\n", " \t ", "\r\n  "};
+  auto sp = [&]() { return std::string(spaces[pick(5)]); };
+  const char* names[] = {"a", "entry", "list", "event", "b", "a/b", "m~n"};
+  const char* scalars[] = {"0", "-1.5e3", "12345678901234567890", "true", "false", "null", "\"\"", "\"x\"",
+                           "\"q\\\"uote ] }\"", "\"back\\\\slash\"", "\"\\u00e9\\ud83d\\ude00\"", "\"\xc3\xa9t\xc3\xa9\""};
+  if (depth <= 0 || pick(3) == 0) return scalars[pick(12)];
+  const int n = pick(4);
+  std::string out;
+  if (pick(2) == 0) {
+    out = "[" + sp();
+    for (int i = 0; i < n; ++i) out += (i ? sp() + "," + sp() : "") + RandomJson(rng, depth - 1);
+    return out + sp() + "]";
+  }
+  out = "{" + sp();
+  for (int i = 0; i < n; ++i) {
+    std::string name = names[pick(7)];
+    std::string key;
+    for (char c : name) key += c == '/' ? std::string("/") : std::string(1, c);
+    out += (i ? sp() + "," + sp() : "") + "\"" + key + "\"" + sp() + ":" + sp() + RandomJson(rng, depth - 1);
+  }
+  return out + sp() + "}";
+}
+
+}  // namespace
+
+TEST_CASE("ParseJsonArrayElements finds the walker's byte ranges and builds the DOM", "[normalize][json_elements]") {
+  const std::string bundle =
+      "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\n \"entry\" : [ {\"fullUrl\":\"a\",\"resource\":{\"id\":1}} ,\n"
+      "\t{\"fullUrl\":\"b\"},\"text\",  12.5e3 , null, true, [1, [2]] ],\"link\":[{\"relation\":\"next\"}]}";
+  const std::string mirth = R"({"list":{"event":[{"id":2},{"id":1}]},"other":{"event":[{"id":9}]}})";
+  const std::string nested = R"({"a":[{"b":[1,2]},{"b":[3,4,5]}]})";
+  const std::string escaped = R"({"a/b":[1],"m~n":[2],"\u0071":[3],"e":[1],"e":[2,3]})";
+  const std::string tricky =
+      R"({"x":"] } [ {","entry":[{"s":"a \"quoted\" ] value }"},{"s":"back\\slash\\"},{"s":"\u005d\ud83d\ude00"},)"
+      R"({"entry":[9]}],"after":"\"entry\":[1]"})";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {bundle, "/entry"}, {bundle, "/link"}, {bundle, "/missing"}, {bundle, ""}, {"[]", ""},
+      {" [ {\"a\":1} , {\"b\":2} ] ", ""}, {mirth, "/list/event"}, {mirth, "/other/event"}, {nested, "/a/1/b"},
+      {nested, "/a/0/b"}, {nested, "/a/2/b"}, {nested, "/a/01/b"}, {nested, "/a"}, {escaped, "/a~1b"},
+      {escaped, "/m~0n"}, {escaped, "/q"}, {escaped, "/e"}, {R"({"list":{"event":{"id":457,"name":"Login"}}})", "/list/event"},
+      {R"({"v":"only"})", "/v"}, {R"({"v":0})", "/v"}, {R"({"v":  -0.5e-7 })", "/v"}, {R"({"id":1})", ""},
+      {R"({"list":null})", "/list/event"}, {R"({"list":""})", "/list/event"}, {R"("")", "/list/event"},
+      {R"({"list":{"event":null}})", "/list/event"}, {R"({"list":{}})", "/list/event"}, {"null", ""}, {"  7  ", ""},
+      {tricky, "/entry"}, {tricky, "/x"}, {tricky, "/after"},
+      // Not JSON: both refuse.
+      {"<html>502</html>", "/entry"}, {"{\"entry\":[1,2", "/entry"}, {"{\"entry\":[1,2]} trailing", "/entry"},
+      {"{\"entry\":[1,]}", "/entry"}, {"", ""}, {"[\"a\nb\"]", ""}};
+  for (const auto& [text, pointer] : cases) SameAsWalker(text, pointer);
+
+  std::mt19937 rng(20261207);
+  const char* pointers[] = {"", "/a", "/entry", "/list/event", "/a/0", "/a/1/b", "/a~1b", "/m~0n", "/0", "/b/entry"};
+  for (int i = 0; i < 3000; ++i) SameAsWalker(RandomJson(rng, 5), pointers[i % 10]);
+
+  ParsedElements parsed;
+  REQUIRE(ParseJsonArrayElements(bundle, "/entry", false, true, parsed).ok());
+  CHECK(std::string(parsed.doc["resourceType"].GetString()) == "Bundle");
+  REQUIRE(parsed.value != nullptr);
+  CHECK(parsed.value == &parsed.doc["entry"]);
+  CHECK(parsed.doc["entry"][3].IsDouble());
+}
+
+TEST_CASE("ParseJsonArrayElements keeps numbers as text when asked", "[normalize][json_elements]") {
+  ParsedElements parsed;
+  REQUIRE(ParseJsonArrayElements(R"({"list":{"event":{"id":12345678901234567890,"t":1.50}}})", "/list/event", true, false,
+                                 parsed).ok());
+  REQUIRE(parsed.elements.size() == 1);
+  REQUIRE(parsed.value != nullptr);
+  REQUIRE((*parsed.value)["id"].IsString());
+  CHECK(std::string((*parsed.value)["id"].GetString()) == "12345678901234567890");
+  CHECK(std::string((*parsed.value)["t"].GetString()) == "1.50");
+}
+
+TEST_CASE("ParseJsonArrayElements checks UTF-8 only when strict, and refuses deep nesting", "[normalize][json_elements]") {
+  ParsedElements parsed;
+  const std::string latin1 = "{\"entry\":[\"caf\xe9\"]}";
+  CHECK(ParseJsonArrayElements(latin1, "/entry", false, false, parsed).ok());
+  CHECK(parsed.elements.size() == 1);
+  Status s = ParseJsonArrayElements(latin1, "/entry", false, true, parsed);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code() == ErrorCode::kParse);
+  CHECK(s.error().message().find("UTF-8") != std::string::npos);
+  // A lone low surrogate escape decodes to bytes that are not UTF-8 (RapidJSON itself refuses a
+  // lone high one): refused when strict, in a key too.
+  for (const char* lone : {R"({"entry":["\udc00"]})", R"({"entry":[{"\udc00":1}]})"}) {
+    CAPTURE(lone);
+    CHECK(ParseJsonArrayElements(lone, "/entry", false, false, parsed).ok());
+    s = ParseJsonArrayElements(lone, "/entry", false, true, parsed);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().message().find("lone surrogate") != std::string::npos);
+  }
+  // A surrogate pair is one code point: fine.
+  CHECK(ParseJsonArrayElements(R"({"entry":["\ud83d\ude00"]})", "/entry", false, true, parsed).ok());
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  s = ParseJsonArrayElements(deep, "", false, false, parsed);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message().find("nesting deeper than 512") != std::string::npos);
+  CHECK(parsed.value == nullptr);
+  CHECK(parsed.elements.empty());
+}
