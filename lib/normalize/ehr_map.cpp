@@ -17,6 +17,7 @@ using Value = rapidjson::Value;
 
 // Numbers are kept as their text: ids and epoch milliseconds must not pass through a double.
 constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag;
+static_assert(kParseFlags == kMirthParseFlags, "the Value mappers expect what ParseObject makes");
 
 // Parses one JSON object; why says what is wrong when it is not one.
 bool ParseObject(std::string_view text, rapidjson::Document& doc, std::string& why) {
@@ -560,6 +561,11 @@ Record MapMirthServerEvent(const EhrContext& ctx, std::string_view event_json) {
   rapidjson::Document doc;
   std::string why;
   if (!ParseObject(event_json, doc, why)) return Unreadable(ctx, "ServerEvent", "eventTime", "server event " + why);
+  return MapMirthServerEventValue(ctx, doc);
+}
+
+Record MapMirthServerEventValue(const EhrContext& ctx, const rapidjson::Value& doc) {
+  if (!doc.IsObject()) return Unreadable(ctx, "ServerEvent", "eventTime", "server event not a JSON object");
   const Value* ev = Unwrap(doc, "event");
   Record r;
   r.source = ctx.source;
@@ -632,6 +638,11 @@ Record MapMirthMessage(const EhrContext& ctx, std::string_view message_json) {
   rapidjson::Document doc;
   std::string why;
   if (!ParseObject(message_json, doc, why)) return Unreadable(ctx, "Message", "receivedDate", "message " + why);
+  return MapMirthMessageValue(ctx, doc);
+}
+
+Record MapMirthMessageValue(const EhrContext& ctx, const rapidjson::Value& doc) {
+  if (!doc.IsObject()) return Unreadable(ctx, "Message", "receivedDate", "message not a JSON object");
   const Value* m = Unwrap(doc, "message");
   Record r;
   r.source = ctx.source;

@@ -42,5 +42,11 @@ Record MapFhirAuditEvent(const EhrContext& ctx, std::string_view resource_json);
 Record MapMirthServerEvent(const EhrContext& ctx, std::string_view event_json);
 // One message's metadata (connectorMessages etc.; no content).
 Record MapMirthMessage(const EhrContext& ctx, std::string_view message_json);
+// The same two from an element already parsed, for a collector that needs the DOM anyway. The
+// value must have been parsed with kMirthParseFlags (numbers kept as their text); a value that is
+// not an object gives the same unreadable record as text that is not one.
+inline constexpr unsigned kMirthParseFlags = rapidjson::kParseNumbersAsStringsFlag;
+Record MapMirthServerEventValue(const EhrContext& ctx, const rapidjson::Value& event);
+Record MapMirthMessageValue(const EhrContext& ctx, const rapidjson::Value& message);
 
 }  // namespace custody::normalize

@@ -14,6 +14,7 @@
 
 #include "capture/capture.h"
 #include "crypto/digest.h"
+#include "json/json.h"
 #include "normalize/ehr_map.h"
 #include "normalize/ehr_time.h"
 #include "normalize/json_elements.h"
@@ -264,13 +265,10 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
     if (want_json && s >= 200 && s < 300 && ContentTypeIsJson(cap.head().headers)) {
       // A JSON page cut short (a dropped connection the framing did not catch) is transient.
       std::string body = ReadWhole(cap.path().string());
-      if (!IsBlank(body)) {
-        rapidjson::Document d;
-        d.Parse(body.data(), body.size());
-        if (d.HasParseError()) {
-          *problem = "the JSON body does not parse (at byte " + std::to_string(d.GetErrorOffset()) + ")";
-          return Verdict::kRetry;
-        }
+      std::size_t at = 0;
+      if (!IsBlank(body) && !json::WellFormed(body, &at)) {
+        *problem = "the JSON body does not parse (at byte " + std::to_string(at) + ")";
+        return Verdict::kRetry;
       }
     }
     return Verdict::kAccept;
@@ -289,9 +287,7 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
     if (IsBlank(a.body)) {
       a.json_ok = true;
     } else {
-      rapidjson::Document d;
-      d.Parse(a.body.data(), a.body.size());
-      a.json_ok = !d.HasParseError();
+      a.json_ok = json::WellFormed(a.body);
     }
   } else if (a.r.status == 401 && basic) {
     state_.Stop(SourceStop::kAuth, redactor_.Apply("GET " + a.url + ": Mirth refused the HTTP Basic credentials of user '" +
@@ -368,8 +364,9 @@ MirthRun::PageScan MirthRun::ScanPage(const Answer& a, const char* pointer, cons
   const std::uint64_t capture = capture_index_[stream_index]++;
   scan.status = normalize::ForEachJsonArrayElement(body, pointer, [&](const normalize::JsonElement& e) -> Status {
     std::string_view text = std::string_view(body).substr(e.byte_offset, e.byte_length);
+    // Parsed once, for the id and for the record (numbers kept as their text, as the mapper wants).
     rapidjson::Document d;
-    d.Parse(text.data(), text.size());
+    d.Parse<normalize::kMirthParseFlags>(text.data(), text.size());
     std::optional<std::int64_t> id = d.HasParseError() ? std::nullopt : IdMember(d, id_member);
     scan.ids.push_back(id);
     if (e.index >= emit_limit) return Status::Ok();  // the look-ahead row: the next page's first
@@ -384,8 +381,11 @@ MirthRun::PageScan MirthRun::ScanPage(const Answer& a, const char* pointer, cons
         if (tz != et->value.MemberEnd() && tz->value.IsString()) server_timezone_ = tz->value.GetString();
       }
     }
-    normalize::Record rec = stream_index == kStreamIndexEvents ? normalize::MapMirthServerEvent(ctx, text)
-                                                               : normalize::MapMirthMessage(ctx, text);
+    normalize::Record rec = d.HasParseError() ? (stream_index == kStreamIndexEvents
+                                                     ? normalize::MapMirthServerEvent(ctx, text)
+                                                     : normalize::MapMirthMessage(ctx, text))
+                            : stream_index == kStreamIndexEvents ? normalize::MapMirthServerEventValue(ctx, d)
+                                                                 : normalize::MapMirthMessageValue(ctx, d);
     rec.raw_file = a.r.bag_path;
     rec.record_index = e.index;
     rec.byte_offset = e.byte_offset;

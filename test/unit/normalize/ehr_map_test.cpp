@@ -541,3 +541,43 @@ TEST_CASE("Mirth message metadata maps to a record per message", "[normalize][eh
   CHECK(queued.outcome == "unknown");
   CheckValid(queued);
 }
+
+// The Mirth collector parses each element once and maps the DOM; the record must be the one the
+// text mapper makes from the same bytes.
+TEST_CASE("Mirth events and messages map the same from a parsed element as from its text", "[normalize][ehr_map]") {
+  const std::string events = kManyEventList;
+  const std::string one = kOneEventList;
+  const std::string messages =
+      R"({"list":{"message":{"channelId":"c","messageId":5,"receivedDate":{"time":1,"timezone":"UTC"},)"
+      R"("processed":false,"connectorMessages":{"entry":{"int":0,"connectorMessage":{"metaDataId":0,"status":"QUEUED"}}}}}})";
+  int compared = 0;
+  auto same = [&](const std::string& text, const char* pointer, bool is_event) {
+    REQUIRE(ForEachJsonArrayElement(text, pointer, [&](const JsonElement& e) {
+              const std::string_view bytes = std::string_view(text).substr(e.byte_offset, e.byte_length);
+              rapidjson::Document d;
+              d.Parse<kMirthParseFlags>(bytes.data(), bytes.size());
+              REQUIRE_FALSE(d.HasParseError());
+              const Record from_text = is_event ? MapMirthServerEvent(Mirth(), bytes) : MapMirthMessage(Mirth("messages"), bytes);
+              const Record from_dom = is_event ? MapMirthServerEventValue(Mirth(), d) : MapMirthMessageValue(Mirth("messages"), d);
+              CHECK(ToJsonLine(from_dom) == ToJsonLine(from_text));
+              ++compared;
+              return Status::Ok();
+            }).ok());
+  };
+  same(events, "/list/event", true);
+  same(one, "/list/event", true);
+  same(messages, "/list/message", false);
+  CHECK(compared == 5);
+
+  // A parsed value that is not an object: the same unreadable record as its text gives.
+  rapidjson::Document array;
+  array.Parse<kMirthParseFlags>("[1,2]");
+  const Record event = MapMirthServerEventValue(Mirth(), array);
+  CHECK(event.action == "unparseable");
+  CHECK(event.event_type == MapMirthServerEvent(Mirth(), "[1,2]").event_type);
+  CHECK_FALSE(event.timestamp_ms);
+  CheckValid(event);
+  const Record message = MapMirthMessageValue(Mirth("messages"), array);
+  CHECK(message.action == MapMirthMessage(Mirth("messages"), "[1,2]").action);
+  CheckValid(message);
+}
