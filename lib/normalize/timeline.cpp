@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <system_error>
 #include <vector>
@@ -19,6 +20,7 @@ namespace {
 // A merge reads one record from every run at once; beyond this many runs they are first merged
 // in groups, so a tiny budget never runs out of file descriptors.
 constexpr size_t kMaxFanIn = 256;
+constexpr size_t kFileBuffer = 256u << 10;
 
 struct Entry {
   std::int64_t ts;
@@ -50,6 +52,8 @@ Result<FilePtr> CreateNew(const std::filesystem::path& path, mode_t mode) {
     ::close(fd);
     return IoError("open", path, err);
   }
+  // stdio's default buffer is one 4 KiB block: a write(2) per few lines.
+  std::setvbuf(f, nullptr, _IOFBF, kFileBuffer);
   return FilePtr(f);
 }
 
@@ -79,19 +83,39 @@ Result<bool> ReadEntry(std::FILE* f, Entry& e, const std::filesystem::path& path
   return true;
 }
 
+// A sorted run: either one file of records (WriteEntry), or the in-order run, whose lines are
+// already in the output's form (line + LF) with their keys beside them in a second file.
+struct Run {
+  std::filesystem::path path;
+  std::filesystem::path keys;  // empty for a plain run file
+};
+
+Result<FilePtr> OpenRead(const std::filesystem::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rbe");
+  if (!f) return IoError("open", path, errno);
+  std::setvbuf(f, nullptr, _IOFBF, kFileBuffer);
+  return FilePtr(f);
+}
+
 class RunReader {
  public:
-  static Result<std::unique_ptr<RunReader>> Open(const std::filesystem::path& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rbe");
-    if (!f) return IoError("open", path, errno);
-    auto reader = std::unique_ptr<RunReader>(new RunReader(path, FilePtr(f)));
+  static Result<std::unique_ptr<RunReader>> Open(const Run& run) {
+    auto f = OpenRead(run.path);
+    if (!f) return f.error();
+    FilePtr keys;
+    if (!run.keys.empty()) {
+      auto k = OpenRead(run.keys);
+      if (!k) return k.error();
+      keys = std::move(*k);
+    }
+    auto reader = std::unique_ptr<RunReader>(new RunReader(run, std::move(*f), std::move(keys)));
     auto more = reader->Next();
     if (!more) return more.error();
     return reader;
   }
   // Advances to the next record; done() afterwards when there was none.
   Result<bool> Next() {
-    auto r = ReadEntry(file_.get(), current_, path_);
+    auto r = keys_ ? ReadKeyed() : ReadEntry(file_.get(), current_, run_.path);
     if (!r) return r.error();
     done_ = !*r;
     return *r;
@@ -100,9 +124,28 @@ class RunReader {
   Entry& current() { return current_; }
 
  private:
-  RunReader(std::filesystem::path path, FilePtr file) : path_(std::move(path)), file_(std::move(file)) {}
-  std::filesystem::path path_;
+  RunReader(Run run, FilePtr file, FilePtr keys) : run_(std::move(run)), file_(std::move(file)), keys_(std::move(keys)) {}
+
+  Result<bool> ReadKeyed() {
+    std::FILE* k = keys_.get();
+    if (std::fread(&current_.ts, sizeof current_.ts, 1, k) != 1) {
+      if (std::feof(k) && !std::ferror(k)) return false;
+      return IoError("read", run_.keys, errno);
+    }
+    std::uint64_t len = 0;
+    if (std::fread(&current_.seq, sizeof current_.seq, 1, k) != 1 || std::fread(&len, sizeof len, 1, k) != 1) {
+      return Error(ErrorCode::kIo, "read " + run_.keys.string() + ": truncated key file");
+    }
+    current_.line.resize(len);
+    if ((len != 0 && std::fread(current_.line.data(), 1, len, file_.get()) != len) || std::fgetc(file_.get()) != '\n') {
+      return Error(ErrorCode::kIo, "read " + run_.path.string() + ": truncated in-order run");
+    }
+    return true;
+  }
+
+  Run run_;
   FilePtr file_;
+  FilePtr keys_;
   Entry current_;
   bool done_ = false;
 };
@@ -163,6 +206,16 @@ class TimelineWriterImpl final : public TimelineWriter {
     if (line.find('\n') != std::string::npos) {
       return Error(ErrorCode::kInvalidArgument, "timeline: a line contains a line feed");
     }
+    if (in_order_) {
+      const bool after = count_ == 0 || timestamp_ms > last_ts_ || (timestamp_ms == last_ts_ && seq > last_seq_);
+      if (after) {
+        CUSTODY_RETURN_IF_ERROR(AppendInOrder(timestamp_ms, seq, line));
+        ++count_;
+        return Status::Ok();
+      }
+      // The first line out of order: what was written so far becomes one sorted run among others.
+      CUSTODY_RETURN_IF_ERROR(CloseInOrder());
+    }
     held_ += line.size() + sizeof(Entry);
     entries_.push_back(Entry{timestamp_ms, seq, std::move(line)});
     ++count_;
@@ -170,7 +223,72 @@ class TimelineWriterImpl final : public TimelineWriter {
     return Status::Ok();
   }
 
+  // While every line comes after the one before (one stream read in time order, the usual case),
+  // lines go straight to a file in the output's form, keys beside them: nothing is held, sorted or
+  // merged, and Finish only renames that file.
+  Status AppendInOrder(std::int64_t ts, std::uint64_t seq, const std::string& line) {
+    if (!in_order_lines_) {
+      in_order_run_ = Run{work_dir_ / (prefix_ + "in-order.jsonl"), work_dir_ / (prefix_ + "in-order.keys")};
+      auto lines = CreateNew(in_order_run_->path, 0644);
+      if (!lines) return lines.error();
+      in_order_lines_ = std::move(*lines);
+      auto keys = CreateNew(in_order_run_->keys, 0600);
+      if (!keys) return keys.error();
+      in_order_keys_ = std::move(*keys);
+    }
+    const std::uint64_t len = line.size();
+    std::FILE* k = in_order_keys_.get();
+    if (std::fwrite(&ts, sizeof ts, 1, k) != 1 || std::fwrite(&seq, sizeof seq, 1, k) != 1 ||
+        std::fwrite(&len, sizeof len, 1, k) != 1) {
+      return IoError("write", in_order_run_->keys, errno);
+    }
+    std::FILE* f = in_order_lines_.get();
+    if ((len != 0 && std::fwrite(line.data(), 1, len, f) != len) || std::fputc('\n', f) == EOF) {
+      return IoError("write", in_order_run_->path, errno);
+    }
+    last_ts_ = ts;
+    last_seq_ = seq;
+    return Status::Ok();
+  }
+
+  // Ends the in-order path for good; its files (if any) stay as a run for the merge.
+  Status CloseInOrder() {
+    in_order_ = false;
+    if (!in_order_lines_) return Status::Ok();
+    CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(in_order_lines_), in_order_run_->path));
+    CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(in_order_keys_), in_order_run_->keys));
+    runs_.push_back(*in_order_run_);
+    return Status::Ok();
+  }
+
+  // Every line came in order: the in-order file is the timeline. Linked, so an existing out is
+  // never replaced; copied when out is on another file system.
+  Status FinishInOrder(const std::filesystem::path& out) {
+    const Run run = *in_order_run_;
+    CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(in_order_lines_), run.path));
+    CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(in_order_keys_), run.keys));
+    if (::link(run.path.c_str(), out.c_str()) == 0) {
+      created_out_ = true;
+      return Status::Ok();
+    }
+    if (errno != EXDEV && errno != EPERM && errno != EMLINK) return IoError("create", out, errno);
+    auto file = CreateNew(out, 0644);
+    if (!file) return file.error();
+    created_out_ = true;
+    auto in = OpenRead(run.path);
+    if (!in) return in.error();
+    std::vector<char> buffer(kFileBuffer);
+    size_t n;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), in->get())) > 0) {
+      if (std::fwrite(buffer.data(), 1, n, file->get()) != n) return IoError("write", out, errno);
+    }
+    if (std::ferror(in->get())) return IoError("read", run.path, errno);
+    return CloseChecked(std::move(*file), out);
+  }
+
   Status FinishImpl(const std::filesystem::path& out) {
+    if (in_order_ && in_order_lines_) return FinishInOrder(out);
+    in_order_ = false;
     auto file = CreateNew(out, 0644);
     if (!file) return file.error();
     created_out_ = true;
@@ -188,17 +306,14 @@ class TimelineWriterImpl final : public TimelineWriter {
     }
     CUSTODY_RETURN_IF_ERROR(Spill());
     while (runs_.size() > kMaxFanIn) {
-      std::vector<std::filesystem::path> group(runs_.begin(), runs_.begin() + kMaxFanIn);
+      std::vector<Run> group(runs_.begin(), runs_.begin() + kMaxFanIn);
       auto path = NextRunPath();
       auto run = CreateNew(path, 0600);
       if (!run) return run.error();
-      runs_.push_back(path);  // listed before it is filled, so a failure still removes it
+      runs_.push_back(Run{path, {}});  // listed before it is filled, so a failure still removes it
       CUSTODY_RETURN_IF_ERROR(Merge(group, run->get(), true, path));
       CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(*run), path));
-      for (const auto& p : group) {
-        std::error_code ec;
-        std::filesystem::remove(p, ec);
-      }
+      for (const auto& r : group) RemoveRun(r);
       runs_.erase(runs_.begin(), runs_.begin() + kMaxFanIn);
     }
     CUSTODY_RETURN_IF_ERROR(Merge(runs_, file->get(), false, out));
@@ -214,7 +329,7 @@ class TimelineWriterImpl final : public TimelineWriter {
     auto path = NextRunPath();
     auto file = CreateNew(path, 0600);
     if (!file) return file.error();
-    runs_.push_back(path);
+    runs_.push_back(Run{path, {}});
     for (const Entry& e : entries_) {
       if (!WriteEntry(file->get(), e)) return IoError("write", path, errno);
     }
@@ -227,7 +342,7 @@ class TimelineWriterImpl final : public TimelineWriter {
 
   // k-way merge keyed by (timestamp, sequence); the key is unique, so the result does not depend
   // on how the input was split into runs.
-  Status Merge(const std::vector<std::filesystem::path>& inputs, std::FILE* out, bool as_run,
+  Status Merge(const std::vector<Run>& inputs, std::FILE* out, bool as_run,
                const std::filesystem::path& out_path) {
     std::vector<std::unique_ptr<RunReader>> readers;
     for (const auto& p : inputs) {
@@ -255,12 +370,18 @@ class TimelineWriterImpl final : public TimelineWriter {
     return Status::Ok();
   }
 
+  static void RemoveRun(const Run& run) {
+    std::error_code ec;
+    std::filesystem::remove(run.path, ec);
+    if (!run.keys.empty()) std::filesystem::remove(run.keys, ec);
+  }
+
   void RemoveRuns() {
-    for (const auto& p : runs_) {
-      std::error_code ec;
-      std::filesystem::remove(p, ec);
-    }
+    for (const auto& r : runs_) RemoveRun(r);
     runs_.clear();
+    in_order_lines_.reset();
+    in_order_keys_.reset();
+    if (in_order_run_) RemoveRun(*in_order_run_);  // after a link, out keeps the bytes
   }
 
   std::filesystem::path work_dir_;
@@ -270,8 +391,14 @@ class TimelineWriterImpl final : public TimelineWriter {
   std::size_t held_ = 0;
   std::uint64_t count_ = 0;
   mutable std::mutex mu_;  // guards everything above and below
-  std::vector<std::filesystem::path> runs_;
+  std::vector<Run> runs_;
   std::uint64_t next_run_ = 0;
+  bool in_order_ = true;  // every line so far came after the one before
+  std::optional<Run> in_order_run_;
+  FilePtr in_order_lines_;
+  FilePtr in_order_keys_;
+  std::int64_t last_ts_ = 0;
+  std::uint64_t last_seq_ = 0;
   bool finished_ = false;
   bool created_out_ = false;
 };

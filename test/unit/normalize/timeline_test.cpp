@@ -169,3 +169,50 @@ TEST_CASE("timeline AddOrdered from several threads gives the bytes of one order
   REQUIRE((*parallel)->Finish(dir / "par.jsonl").ok());
   CHECK(custody::test::ReadFile(dir / "par.jsonl") == custody::test::ReadFile(dir / "seq.jsonl"));
 }
+
+// Lines that arrive in order are written straight to the output's form; the first line out of
+// order turns what was written into one run of the merge. Either way the bytes are those of a
+// stable sort.
+TEST_CASE("timeline gives the same bytes whether its input is in order, then not, or never", "[normalize][timeline]") {
+  TempDir dir;
+  auto items = MakeItems(1200, 11);
+  const std::string expected = Expected(items);
+  std::vector<Item> sorted = items;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Item& a, const Item& b) { return a.ts < b.ts; });
+  // Wholly in order (the sort is stable, so ties keep their insertion order as Add numbers them).
+  for (std::size_t budget : {std::size_t{1}, std::size_t{4096}, std::size_t{1} << 30}) {
+    CAPTURE(budget);
+    const auto name = "in-order-" + std::to_string(budget);
+    CHECK(Write(sorted, dir / (name + "-work"), dir / (name + ".jsonl"), budget) == Expected(sorted));
+    CHECK(custody::test::Names(dir / (name + "-work")).empty());
+  }
+  // In order for a while, then not: the first 700 of the sorted list, then the rest shuffled in.
+  std::vector<Item> mixed(sorted.begin(), sorted.begin() + 700);
+  std::vector<Item> rest(sorted.begin() + 700, sorted.end());
+  std::shuffle(rest.begin(), rest.end(), std::mt19937(3));
+  mixed.insert(mixed.end(), rest.begin(), rest.end());
+  for (std::size_t budget : {std::size_t{1}, std::size_t{4096}, std::size_t{1} << 30}) {
+    CAPTURE(budget);
+    const auto name = "mixed-" + std::to_string(budget);
+    CHECK(Write(mixed, dir / (name + "-work"), dir / (name + ".jsonl"), budget) == Expected(mixed));
+    CHECK(custody::test::Names(dir / (name + "-work")).empty());
+  }
+  // Out of order from the second line on.
+  CHECK(Write(items, dir / "random-work", dir / "random.jsonl", 4096) == expected);
+}
+
+TEST_CASE("timeline: an equal time with a smaller key ends the in-order path and sorts by key", "[normalize][timeline]") {
+  TempDir dir;
+  auto writer = TimelineWriter::Create(dir / "work", 1u << 30);
+  REQUIRE(writer);
+  REQUIRE((*writer)->AddOrdered(10, 5, "t10k5").ok());
+  REQUIRE((*writer)->AddOrdered(10, 9, "t10k9").ok());
+  REQUIRE((*writer)->AddOrdered(20, 1, "t20k1").ok());
+  REQUIRE((*writer)->AddOrdered(10, 7, "t10k7").ok());  // equal time, between the two keys
+  REQUIRE((*writer)->AddOrdered(20, 0, "t20k0").ok());
+  REQUIRE((*writer)->AddOrdered(5, 100, "t5").ok());
+  CHECK((*writer)->count() == 6);
+  REQUIRE((*writer)->Finish(dir / "out.jsonl").ok());
+  CHECK(ReadFile(dir / "out.jsonl") == "t5\nt10k5\nt10k7\nt10k9\nt20k0\nt20k1\n");
+  CHECK(custody::test::Names(dir / "work").empty());
+}
