@@ -240,7 +240,7 @@ class Collector {
   Status ReadMetadata(Session& session, const std::string& name, bool* refused);
   void Search(SourceItem& item);
   bool Export(SourceItem& item);  // false: fall back to search (item untouched but for notes)
-  Status NormalizePage(const std::string& text, const Value& bundle, const std::string& bag_path,
+  Status NormalizePage(const std::string& text, const normalize::ParsedElements& page_json, const std::string& bag_path,
                        std::uint64_t page, SourceItem& item);
   Status NormalizeNdjson(const std::string& path, const std::string& bag_path, std::uint64_t file_index,
                          SourceItem& item, std::uint64_t* lines);
@@ -459,30 +459,29 @@ Status Collector::EmitUnique(normalize::Record rec, std::uint64_t capture, Sourc
   return sink_.Emit(rec, 0, capture);
 }
 
-Status Collector::NormalizePage(const std::string& text, const Value& bundle, const std::string& bag_path,
-                                std::uint64_t page, SourceItem& item) {
+Status Collector::NormalizePage(const std::string& text, const normalize::ParsedElements& page_json,
+                                const std::string& bag_path, std::uint64_t page, SourceItem& item) {
   const std::string_view view(text);
-  // The page was parsed (and checked) once already: entries are mapped from that DOM, in the
-  // order the scanner finds their bytes, instead of parsing each entry again.
-  const Value* entries = Array(bundle, "entry");
-  return normalize::ForEachJsonArrayElement(view, "/entry", [&](const normalize::JsonElement& e) -> Status {
+  // The page was parsed once, with the byte range of every entry: entries are mapped from that
+  // DOM, their provenance is those bytes.
+  const Value* entries = page_json.value;
+  for (const normalize::JsonElement& e : page_json.elements) {
     const std::string_view bytes = view.substr(e.byte_offset, e.byte_length);
     std::string skipped;
-    auto rec = entries != nullptr && e.index < entries->Size()
-                   ? normalize::MapFhirBundleEntryValue(ectx_, (*entries)[static_cast<rapidjson::SizeType>(e.index)],
-                                                        &skipped)
-                   : normalize::MapFhirBundleEntry(ectx_, bytes, &skipped);
+    const Value& entry = entries->IsArray() ? (*entries)[static_cast<rapidjson::SizeType>(e.index)] : *entries;
+    auto rec = normalize::MapFhirBundleEntryValue(ectx_, entry, &skipped);
     if (!rec) {
       if (!skipped.empty()) AddNote(item.notes, "page " + std::to_string(page) + ": " + skipped);
-      return Status::Ok();
+      continue;
     }
     rec->raw_file = bag_path;
     rec->record_index = e.index;
     rec->byte_offset = e.byte_offset;
     rec->byte_length = e.byte_length;
     rec->raw_sha256 = crypto::Sha256Hex(bytes);
-    return EmitUnique(std::move(*rec), page, item, false);
-  });
+    CUSTODY_RETURN_IF_ERROR(EmitUnique(std::move(*rec), page, item, false));
+  }
+  return Status::Ok();
 }
 
 Status Collector::NormalizeNdjson(const std::string& path, const std::string& bag_path, std::uint64_t file_index,
@@ -559,10 +558,14 @@ void Collector::Search(SourceItem& item) {
       break;
     }
     const std::string text = ReadWhole(r.body_path);
-    auto doc = json::Parse(text, "search page");
-    if (!doc || !doc->IsObject()) {
+    // One parse: the Bundle's DOM and the exact bytes of each entry (json::Parse's UTF-8 rules).
+    normalize::ParsedElements page_json;
+    const Status parsed = normalize::ParseJsonArrayElements(text, "/entry", false, true, page_json);
+    const Value* doc = &page_json.doc;
+    if (!parsed || !doc->IsObject()) {
       item.gaps.push_back(where + " answered 200 " + ContentType(r.headers) + ", not FHIR JSON (" +
-                          (doc ? std::string("not an object") : doc.error().message()) + "); " + missing());
+                          (parsed ? std::string("not an object") : "search page: " + parsed.error().message()) + "); " +
+                          missing());
       break;
     }
     const std::string rt = Str(*doc, "resourceType");
@@ -585,7 +588,7 @@ void Collector::Search(SourceItem& item) {
       if (!first_total) first_total = t->GetUint64();
       last_total = t->GetUint64();
     }
-    if (Status s = NormalizePage(text, *doc, r.bag_path, page, item); !s) {
+    if (Status s = NormalizePage(text, page_json, r.bag_path, page, item); !s) {
       state_.Stop(SourceStop::kFailed, "normalize " + r.bag_path + ": " + s.error().message());
       item.gaps.push_back("normalizing " + where + " failed: " + s.error().message() + "; " + missing());
       break;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <set>
 #include <unordered_set>
@@ -251,7 +252,10 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
   call.name = name;
   const bool basic = o_.auth == MirthAuthMode::kBasic;
   const bool want_json = std::string_view(accept).find("json") != std::string_view::npos;
-  call.classify = [basic, want_json](const capture::CaptureFile& cap, std::string* problem) {
+  // The capture whose body the verdict below found well-formed: not checked a second time.
+  auto checked_path = std::make_shared<std::string>();
+  call.classify = [basic, want_json, checked_path](const capture::CaptureFile& cap, std::string* problem) {
+    checked_path->clear();
     const int s = cap.head().status;
     if (s == 401) {
       // An expired session is renewed by logging in again; refused Basic credentials cannot be.
@@ -270,6 +274,7 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
         *problem = "the JSON body does not parse (at byte " + std::to_string(at) + ")";
         return Verdict::kRetry;
       }
+      *checked_path = cap.path().string();
     }
     return Verdict::kAccept;
   };
@@ -287,7 +292,7 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
     if (IsBlank(a.body)) {
       a.json_ok = true;
     } else {
-      a.json_ok = json::WellFormed(a.body);
+      a.json_ok = (!checked_path->empty() && *checked_path == a.r.body_path) || json::WellFormed(a.body);
     }
   } else if (a.r.status == 401 && basic) {
     state_.Stop(SourceStop::kAuth, redactor_.Apply("GET " + a.url + ": Mirth refused the HTTP Basic credentials of user '" +
@@ -362,12 +367,17 @@ MirthRun::PageScan MirthRun::ScanPage(const Answer& a, const char* pointer, cons
   if (IsBlank(body)) return scan;  // Staxon writes an empty list as nothing at all
   normalize::EhrContext ctx{"mirth:" + o_.source, stream, "", o_.username, collector_user_id_};
   const std::uint64_t capture = capture_index_[stream_index]++;
-  scan.status = normalize::ForEachJsonArrayElement(body, pointer, [&](const normalize::JsonElement& e) -> Status {
+  // One parse of the page: its DOM (numbers kept as their text, as the mapper wants) and the
+  // exact bytes of each element.
+  static_assert(normalize::kMirthParseFlags == rapidjson::kParseNumbersAsStringsFlag);
+  normalize::ParsedElements page;
+  scan.status = normalize::ParseJsonArrayElements(body, pointer, true, false, page);
+  if (!scan.status) return scan;
+  auto each = [&](const normalize::JsonElement& e) -> Status {
     std::string_view text = std::string_view(body).substr(e.byte_offset, e.byte_length);
-    // Parsed once, for the id and for the record (numbers kept as their text, as the mapper wants).
-    rapidjson::Document d;
-    d.Parse<normalize::kMirthParseFlags>(text.data(), text.size());
-    std::optional<std::int64_t> id = d.HasParseError() ? std::nullopt : IdMember(d, id_member);
+    const rapidjson::Value& d =
+        page.value->IsArray() ? (*page.value)[static_cast<rapidjson::SizeType>(e.index)] : *page.value;
+    std::optional<std::int64_t> id = IdMember(d, id_member);
     scan.ids.push_back(id);
     if (e.index >= emit_limit) return Status::Ok();  // the look-ahead row: the next page's first
     if (id && !seen->insert(*id).second) {
@@ -381,11 +391,8 @@ MirthRun::PageScan MirthRun::ScanPage(const Answer& a, const char* pointer, cons
         if (tz != et->value.MemberEnd() && tz->value.IsString()) server_timezone_ = tz->value.GetString();
       }
     }
-    normalize::Record rec = d.HasParseError() ? (stream_index == kStreamIndexEvents
-                                                     ? normalize::MapMirthServerEvent(ctx, text)
-                                                     : normalize::MapMirthMessage(ctx, text))
-                            : stream_index == kStreamIndexEvents ? normalize::MapMirthServerEventValue(ctx, d)
-                                                                 : normalize::MapMirthMessageValue(ctx, d);
+    normalize::Record rec = stream_index == kStreamIndexEvents ? normalize::MapMirthServerEventValue(ctx, d)
+                                                               : normalize::MapMirthMessageValue(ctx, d);
     rec.raw_file = a.r.bag_path;
     rec.record_index = e.index;
     rec.byte_offset = e.byte_offset;
@@ -404,7 +411,11 @@ MirthRun::PageScan MirthRun::ScanPage(const Answer& a, const char* pointer, cons
     if (!rec.timestamp_ms) ++untimed_;
     ++*emitted;
     return sink_.Emit(rec, stream_index, capture);
-  });
+  };
+  for (const normalize::JsonElement& e : page.elements) {
+    scan.status = each(e);
+    if (!scan.status) break;
+  }
   return scan;
 }
 
