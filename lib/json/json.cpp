@@ -40,6 +40,10 @@ Result<rapidjson::Document> Parse(std::string_view text, std::string_view what) 
   if (!IsValidUtf8(text)) {
     return Error(ErrorCode::kParse, std::string(what) + ": not valid UTF-8");
   }
+  // RapidJSON reads a NUL byte as the end of the text ("{}\0junk" would pass); no JSON text holds one.
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Error(ErrorCode::kParse, std::string(what) + ": invalid JSON at byte " + std::to_string(nul) + ": a NUL byte");
+  }
   rapidjson::Document doc;
   // Without kParseStopWhenDoneFlag RapidJSON rejects anything but whitespace after the root.
   // The raw text was checked as UTF-8 above, so RapidJSON's own check of it
@@ -59,6 +63,10 @@ Result<rapidjson::Document> Parse(std::string_view text, std::string_view what) 
 }
 
 bool WellFormed(std::string_view text, std::size_t* error_offset) {
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {  // RapidJSON would stop there
+    if (error_offset != nullptr) *error_offset = nul;
+    return false;
+  }
   rapidjson::Reader reader;
   rapidjson::MemoryStream stream(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> input(stream);

@@ -381,13 +381,41 @@ Result<std::vector<std::string>> SplitPointer(std::string_view pointer) {
 
 using Stream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
 
+// RapidJSON's InsituStringStream, but without its copy optimization: the reader parses a string
+// on a local copy of that stream and writes the position back only after the handler ran, so the
+// tracker would read a stale Tell(). This one is never copied.
+class InsituStream {
+ public:
+  using Ch = char;
+  explicit InsituStream(char* text) : src_(text), head_(text) {}
+  Ch Peek() const { return *src_; }
+  Ch Take() { return *src_++; }
+  std::size_t Tell() const { return static_cast<std::size_t>(src_ - head_); }
+  Ch* PutBegin() { return dst_ = src_; }
+  void Put(Ch c) { *dst_++ = c; }
+  void Flush() {}
+  Ch* Push(std::size_t count) {
+    Ch* begin = dst_;
+    dst_ += count;
+    return begin;
+  }
+  void Pop(std::size_t count) { dst_ -= count; }
+  std::size_t PutEnd(Ch* begin) { return static_cast<std::size_t>(dst_ - begin); }
+
+ private:
+  Ch* src_;
+  Ch* dst_ = nullptr;
+  Ch* head_;
+};
+
 // RapidJSON's SAX events, passed on to the document that is being built, with the byte range of
 // every element at the pointer noted on the way. The stream's position after an event is where
 // that token ended; a container starts one byte before its StartObject/StartArray position, a
 // scalar at the first byte after the previous token that is not whitespace, ':' or ','.
+template <typename InputStream>
 class ElementTracker {
  public:
-  ElementTracker(rapidjson::Document& doc, const Stream& stream, std::string_view text,
+  ElementTracker(rapidjson::Document& doc, InputStream& stream, std::string_view text,
                  const std::vector<std::string>& tokens, bool check_decoded)
       : doc_(doc), stream_(stream), t_(text), tokens_(tokens), check_decoded_(check_decoded) {}
 
@@ -524,7 +552,7 @@ class ElementTracker {
   }
 
   rapidjson::Document& doc_;
-  const Stream& stream_;
+  InputStream& stream_;
   std::string_view t_;
   const std::vector<std::string>& tokens_;
   bool check_decoded_;
@@ -538,12 +566,11 @@ class ElementTracker {
   std::string problem_;
 };
 
-template <unsigned kFlags>
-Status ParseTracked(std::string_view text, const std::vector<std::string>& tokens, bool check_decoded,
-                    ParsedElements& out) {
-  rapidjson::MemoryStream memory(text.data(), text.size());
-  Stream stream(memory);
-  ElementTracker tracker(out.doc, stream, text, tokens, check_decoded);
+// stream reads text, or (in situ) a copy of it whose decoded strings the document points into.
+template <unsigned kFlags, typename InputStream>
+Status ParseTracked(InputStream& stream, std::string_view text, const std::vector<std::string>& tokens,
+                    bool check_decoded, ParsedElements& out) {
+  ElementTracker<InputStream> tracker(out.doc, stream, text, tokens, check_decoded);
   rapidjson::ParseResult result;
   auto generate = [&](rapidjson::Document& doc) {
     (void)doc;
@@ -572,9 +599,23 @@ Status ParseJsonArrayElements(std::string_view text, std::string_view pointer, b
   if (strict_utf8 && !IsValidUtf8(text)) return custody::Error(ErrorCode::kParse, "the text is not valid UTF-8");
   // Only a \u escape can decode to something that is not UTF-8 (a lone surrogate).
   const bool check_decoded = strict_utf8 && text.find("\\u") != std::string_view::npos;
-  CUSTODY_RETURN_IF_ERROR(numbers_as_strings
-                              ? ParseTracked<rapidjson::kParseNumbersAsStringsFlag>(text, *tokens, check_decoded, out)
-                              : ParseTracked<rapidjson::kParseDefaultFlags>(text, *tokens, check_decoded, out));
+  // RapidJSON reads a NUL byte as the end of the text, so "[1]\0junk" would pass. No JSON text
+  // holds one (not even inside a string), so it is refused here.
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return custody::Error(ErrorCode::kParse, "invalid JSON at byte offset " + std::to_string(nul) + ": a NUL byte");
+  }
+  if (numbers_as_strings) {
+    rapidjson::MemoryStream memory(text.data(), text.size());
+    Stream stream(memory);
+    CUSTODY_RETURN_IF_ERROR(ParseTracked<rapidjson::kParseNumbersAsStringsFlag>(stream, text, *tokens, check_decoded, out));
+  } else {
+    // In situ: strings are decoded into a copy of the text instead of being allocated one by
+    // one. (Not for numbers as text: in situ those are not NUL-terminated.)
+    out.buffer.assign(text.begin(), text.end());
+    out.buffer.push_back('\0');
+    InsituStream insitu(out.buffer.data());
+    CUSTODY_RETURN_IF_ERROR(ParseTracked<rapidjson::kParseInsituFlag>(insitu, text, *tokens, check_decoded, out));
+  }
   // The value at the pointer, looked up in the finished document.
   const rapidjson::Value* v = &out.doc;
   for (const std::string& token : *tokens) {

@@ -37,6 +37,7 @@ Status ForEachJsonArrayElement(std::string_view text, std::string_view pointer,
 // must be UTF-8 and no \u escape may decode to a lone surrogate (json::Parse's rules). kParse
 // says where when the text is not JSON; nesting deeper than 512 is refused, never recursed into.
 struct ParsedElements {
+  std::vector<char> buffer;  // the text the DOM's strings may point into (declared before doc)
   rapidjson::Document doc;
   const rapidjson::Value* value = nullptr;
   std::vector<JsonElement> elements;

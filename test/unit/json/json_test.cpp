@@ -134,7 +134,9 @@ TEST_CASE("Parse refuses trailing content, non-JSON numbers and invalid UTF-8, n
                               "\"\xed\xa0\x80\"",           // a raw surrogate
                               R"("\udc00")",                // a lone low surrogate escape
                               R"("\ud800")",                // a lone high surrogate escape
-                              R"("\ud800\u0041")");         // a high surrogate with no low one
+                              R"("\ud800\u0041")",          // a high surrogate with no low one
+                              std::string("{}\0{}", 5),     // RapidJSON alone stops at a NUL
+                              std::string("[\"a\0\"]", 6));
   CAPTURE(text);
   Result<rapidjson::Document> doc = json::Parse(text, "custody event");
   REQUIRE_FALSE(doc);
@@ -330,6 +332,7 @@ TEST_CASE("WellFormed accepts one JSON value and says where anything else stops"
     const char* text;
     std::size_t offset;
   };
+  CHECK_FALSE(json::WellFormed(std::string("[1]\0[2]", 7)));
   for (const Bad& bad : {Bad{"", 0}, Bad{"{\"a\":1,}", 7}, Bad{"[1] x", 4}, Bad{"<html>", 0}, Bad{"{\"a\":tru}", 8},
                          Bad{"[\"cut", 5}}) {
     CAPTURE(bad.text);

@@ -290,7 +290,9 @@ TEST_CASE("ParseJsonArrayElements finds the walker's byte ranges and builds the 
       {tricky, "/entry"}, {tricky, "/x"}, {tricky, "/after"},
       // Not JSON: both refuse.
       {"<html>502</html>", "/entry"}, {"{\"entry\":[1,2", "/entry"}, {"{\"entry\":[1,2]} trailing", "/entry"},
-      {"{\"entry\":[1,]}", "/entry"}, {"", ""}, {"[\"a\nb\"]", ""}};
+      {"{\"entry\":[1,]}", "/entry"}, {"", ""}, {"[\"a\nb\"]", ""},
+      // A NUL byte after the value, and one inside a string: neither is JSON.
+      {std::string("[1]\0[2]", 7), ""}, {std::string("[\"a\0b\"]", 7), ""}};
   for (const auto& [text, pointer] : cases) SameAsWalker(text, pointer);
 
   std::mt19937 rng(20261207);
