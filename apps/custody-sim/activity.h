@@ -8,7 +8,9 @@
 // (scenario activities merged in), so a year of activity costs no memory.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "model.h"
 
@@ -127,6 +129,77 @@ struct UriActivity : ActivityBase {
   std::string referrer_uri;
 };
 
+// An API call as its EventLogFile rows need it (every ApiActivity field but event_identifier and
+// scenario), text as views into storage the cursor that made it owns.
+struct ApiCallView {
+  TimeMs time = 0;
+  uint32_t user = 0;
+  std::string_view client_ip;
+  std::string_view request_id;
+  std::string_view session_key;
+  std::string_view login_key;
+  std::string_view api_family;
+  std::string_view method;
+  std::string_view uri;
+  std::string_view entity;
+  std::string_view query;
+  uint64_t rows = 0;
+  uint64_t response_bytes = 0;
+  int status_code = 200;
+  std::string_view client_name;
+  std::string_view connected_app_id;
+  std::string_view connected_app_name;
+  std::string_view user_agent;
+};
+
+inline ApiCallView ViewOf(const ApiActivity& a) {
+  ApiCallView v;
+  v.time = a.time;
+  v.user = a.user;
+  v.client_ip = a.client_ip;
+  v.request_id = a.request_id;
+  v.session_key = a.session_key;
+  v.login_key = a.login_key;
+  v.api_family = a.api_family;
+  v.method = a.method;
+  v.uri = a.uri;
+  v.entity = a.entity;
+  v.query = a.query;
+  v.rows = a.rows;
+  v.response_bytes = a.response_bytes;
+  v.status_code = a.status_code;
+  v.client_name = a.client_name;
+  v.connected_app_id = a.connected_app_id;
+  v.connected_app_name = a.connected_app_name;
+  v.user_agent = a.user_agent;
+  return v;
+}
+
+// Reads API calls as views, for bulk readers (an EventLogFile of millions of rows): At(i) holds the
+// values of Activity::ApiCalls().At(i), for any i in any order, and stays valid until the next
+// call. A cursor may reuse its storage and keep caches between calls: one cursor per thread.
+class ApiCallCursor {
+ public:
+  virtual ~ApiCallCursor() = default;
+  virtual const ApiCallView& At(uint64_t i) = 0;
+};
+
+// The cursor any Sequence<ApiActivity> has: At() copied, then viewed.
+class CopyingApiCallCursor final : public ApiCallCursor {
+ public:
+  explicit CopyingApiCallCursor(const Sequence<ApiActivity>& calls) : calls_(calls) {}
+  const ApiCallView& At(uint64_t i) override {
+    call_ = calls_.At(i);
+    view_ = ViewOf(call_);
+    return view_;
+  }
+
+ private:
+  const Sequence<ApiActivity>& calls_;
+  ApiActivity call_;
+  ApiCallView view_;
+};
+
 // Every activity kind of one org.
 class Activity {
  public:
@@ -140,6 +213,10 @@ class Activity {
   virtual const Sequence<ContentTransferActivity>& ContentTransfers() const = 0;
   virtual const Sequence<ListViewActivity>& ListViews() const = 0;
   virtual const Sequence<UriActivity>& UriViews() const = 0;
+  // A cursor over ApiCalls() (the default one copies each call). The activity must outlive it.
+  virtual std::unique_ptr<ApiCallCursor> ApiCallViews() const {
+    return std::make_unique<CopyingApiCallCursor>(ApiCalls());
+  }
 };
 
 }  // namespace custody::sim

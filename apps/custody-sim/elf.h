@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,19 @@ struct LogFileInfo {
 // Receives the CSV in chunks; returns false to abort (client went away).
 using ChunkSink = std::function<bool(const char* data, size_t size)>;
 
+// Receives the CSV in buffers it lends to the generator, so the bytes are written once, where the
+// receiver wants them (a server frames and sends them in place, or hands them to another thread).
+class CsvBufferSink {
+ public:
+  virtual ~CsvBufferSink() = default;
+  // Room for the next bytes; an empty span stops the stream (the receiver gave up).
+  virtual std::span<char> Buffer() = 0;
+  // The next `size` bytes of the file are at `data`, inside the span the last Buffer() returned
+  // (past its start when the bytes before a stream's offset were dropped there). The generator
+  // does not touch that span again. Returns false to stop the stream.
+  virtual bool Commit(char* data, size_t size) = 0;
+};
+
 class ElfStore : public Table {
  public:
   // The file as it exists at `now`; nullopt if it never existed or is not created yet.
@@ -41,6 +55,9 @@ class ElfStore : public Table {
   // Writes exactly info.length bytes of CSV to sink, in chunks of at most 64 KiB, starting at byte
   // `offset`. Returns false if the sink aborted.
   virtual bool Stream(const LogFileInfo& info, uint64_t offset, const ChunkSink& sink) const = 0;
+  // The same bytes into buffers the sink lends (any size). Returns false if the sink stopped the
+  // stream or the file is unknown. The default copies Stream()'s chunks into the buffers.
+  virtual bool StreamTo(const LogFileInfo& info, uint64_t offset, CsvBufferSink& sink) const;
 };
 
 std::unique_ptr<ElfStore> MakeElfStore(const OrgConfig& config, const Activity& activity,

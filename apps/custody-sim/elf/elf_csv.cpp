@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 // Row emitters are inlined into each column's call site so that, with the column a compile-time
@@ -403,6 +404,12 @@ inline char* FormatUint(uint64_t v, char* end) {
   return end;
 }
 
+// "00" "01" ... "99".
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 inline void Put2(char* p, unsigned v) {
   p[0] = static_cast<char>('0' + v / 10);
   p[1] = static_cast<char>('0' + v % 10);
@@ -578,8 +585,15 @@ class CountWriter {
 
 class StreamWriter {
  public:
-  StreamWriter(char* buffer, size_t capacity, uint64_t skip, uint64_t limit, const ChunkSink& sink)
-      : buf_(buffer), cap_(capacity), skip_(skip), limit_(limit), sink_(sink), done_(limit == 0) {}
+  // Drops the first `skip` bytes, hands the next `limit` bytes to `sink`, then discards the rest.
+  StreamWriter(CsvBufferSink& sink, uint64_t skip, uint64_t limit)
+      : sink_(sink), skip_(skip), limit_(limit), done_(limit == 0) {
+    if (done_) {
+      Discard();
+    } else {
+      NextBuffer();
+    }
+  }
 
   ELF_ALWAYS_INLINE void Raw(const char* p, size_t n) {
     if (n <= cap_ - pos_) {
@@ -639,7 +653,33 @@ class StreamWriter {
     Raw(p, static_cast<size_t>(end - p));
   }
 
-  void Uint(uint64_t v) {
+  ELF_ALWAYS_INLINE void Uint(uint64_t v) {
+    // Most numbers in a row have 1-4 digits: written straight into the buffer, two at a time.
+    if (v < 10000 && cap_ - pos_ >= 4) {
+      char* out = buf_ + pos_;
+      const auto x = static_cast<unsigned>(v);
+      if (x < 100) {
+        if (x < 10) {
+          out[0] = static_cast<char>('0' + x);
+          pos_ += 1;
+        } else {
+          std::memcpy(out, kDigitPairs + 2 * x, 2);
+          pos_ += 2;
+        }
+      } else if (x < 1000) {
+        out[0] = static_cast<char>('0' + x / 100);
+        std::memcpy(out + 1, kDigitPairs + 2 * (x % 100), 2);
+        pos_ += 3;
+      } else {
+        std::memcpy(out, kDigitPairs + 2 * (x / 100), 2);
+        std::memcpy(out + 2, kDigitPairs + 2 * (x % 100), 2);
+        pos_ += 4;
+      }
+      return;
+    }
+    UintSlow(v);
+  }
+  __attribute__((noinline)) void UintSlow(uint64_t v) {
     char tmp[24];
     char* end = tmp + sizeof tmp;
     char* p = FormatUint(v, end);
@@ -737,11 +777,11 @@ class StreamWriter {
   }
 
   void Flush() {
-    const char* data = buf_;
+    char* data = buf_;
     size_t size = pos_;
     pos_ = 0;
     if (done_ || size == 0) return;
-    if (skip_ >= size) {
+    if (skip_ >= size) {  // the buffer is reused: nothing was handed over
       skip_ -= size;
       return;
     }
@@ -751,23 +791,48 @@ class StreamWriter {
     if (size > limit_) size = static_cast<size_t>(limit_);
     limit_ -= size;
     if (limit_ == 0) done_ = true;
-    if (size > 0 && !sink_(data, size)) {
+    if (size > 0 && !sink_.Commit(data, size)) {
       aborted_ = true;
       done_ = true;
     }
+    if (done_) {
+      Discard();
+    } else {
+      NextBuffer();
+    }
   }
 
-  char* buf_;
-  size_t cap_;
+  void NextBuffer() {
+    const std::span<char> room = sink_.Buffer();
+    if (room.empty()) {
+      aborted_ = true;
+      done_ = true;
+      Discard();
+      return;
+    }
+    buf_ = room.data();
+    cap_ = room.size();
+  }
+
+  // After the end (or an abort) the rest of the current row still gets written: into a scratch
+  // buffer, never into one the sink was handed.
+  void Discard() {
+    buf_ = scratch_;
+    cap_ = sizeof scratch_;
+  }
+
+  CsvBufferSink& sink_;
+  char* buf_ = nullptr;
+  size_t cap_ = 0;
   size_t pos_ = 0;
   uint64_t skip_;
   uint64_t limit_;
-  const ChunkSink& sink_;
   bool done_;
   bool aborted_ = false;
   int64_t cached_sec_ = INT64_MIN;
   char compact_[14] = {};
   char iso_[19] = {};
+  char scratch_[4096];
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -803,7 +868,14 @@ uint64_t HashString(std::string_view s) {
 std::string_view ApiVersionOfUri(std::string_view uri) {
   const size_t n = uri.size();
   size_t start = std::string_view::npos;
-  for (size_t i = 0; i + 2 < n; ++i) {
+  // The two shapes nearly every call has, where the scan below would stop (the slashes before
+  // the 15th character start neither pattern).
+  if (StartsWith(uri, "/services/data/v") && n > 16 && uri[16] >= '0' && uri[16] <= '9') {
+    start = 16;
+  } else if (StartsWith(uri, "/services/Soap/") && n > 17 && uri[16] == '/' && uri[17] >= '0' && uri[17] <= '9') {
+    start = 17;
+  }
+  for (size_t i = 0; start == std::string_view::npos && i + 2 < n; ++i) {
     if (uri[i] != '/') continue;
     if (uri[i + 1] == 'v' && uri[i + 2] >= '0' && uri[i + 2] <= '9') {
       start = i + 2;
@@ -967,8 +1039,9 @@ std::string_view LoginSubTypeCode(std::string_view sub) {
 // Field emitters. CommonField handles columns whose value is the same for every type; each
 // TypeField handles the rest for one activity kind (unknown columns stay empty).
 
-template <typename W>
-ELF_ALWAYS_INLINE bool CommonField(W& w, Col col, const RowCtx& c, const ActivityBase& a) {
+// `a` is an ActivityBase or an ApiCallView.
+template <typename W, typename A>
+ELF_ALWAYS_INLINE bool CommonField(W& w, Col col, const RowCtx& c, const A& a) {
   switch (col) {
     case Col::kEventType:
       w.Raw(kTypeNames[static_cast<int>(c.type)]);
@@ -1267,7 +1340,7 @@ ELF_ALWAYS_INLINE void TypeField(W& w, Col col, const RowCtx& c, const ReportAct
 
 // EXCEPTION_MESSAGE for failed API calls (quotes and commas inside, as real messages have).
 template <typename W>
-void ApiExceptionMessage(W& w, const ApiActivity& a) {
+void ApiExceptionMessage(W& w, const ApiCallView& a) {
   if (a.status_code < 400) return;
   if (a.status_code == 401) {
     w.Raw("INVALID_SESSION_ID: Session expired or invalid");
@@ -1283,7 +1356,7 @@ void ApiExceptionMessage(W& w, const ApiActivity& a) {
 }
 
 template <typename W>
-void ApiVersionOf(W& w, const RowCtx& c, const ApiActivity& a) {
+void ApiVersionOf(W& w, const RowCtx& c, const ApiCallView& a) {
   const std::string_view v = ApiVersionOfUri(a.uri);
   if (v.empty()) {
     w.Raw(c.gen->api_version_text(c.api));
@@ -1292,8 +1365,9 @@ void ApiVersionOf(W& w, const RowCtx& c, const ApiActivity& a) {
   }
 }
 
+// API calls are read through ApiCallCursor views (see EmitRows).
 template <typename W>
-ELF_ALWAYS_INLINE void TypeField(W& w, Col col, const RowCtx& c, const ApiActivity& a) {
+ELF_ALWAYS_INLINE void TypeField(W& w, Col col, const RowCtx& c, const ApiCallView& a) {
   // (per-row facts are evaluated inside the cases that need them: this runs once per column)
   switch (col) {
     case Col::kUri:
@@ -1543,11 +1617,12 @@ inline bool Matches(ElfType, const LoginAsActivity&) { return true; }
 inline bool Matches(ElfType type, const ReportActivity& a) {
   return type != ElfType::kReportExport || a.exported;
 }
-inline bool Matches(ElfType type, const ApiActivity& a) {
+inline bool Matches(ElfType type, const ApiCallView& a) {
   if (type == ElfType::kApi) return Eq(a.api_family, "SOAP");
   if (type == ElfType::kRestApi) return Eq(a.api_family, "REST");
   return true;
 }
+inline bool Matches(ElfType type, const ApiActivity& a) { return Matches(type, ViewOf(a)); }
 inline bool Matches(ElfType, const BulkJobActivity&) { return true; }
 inline bool Matches(ElfType type, const ContentTransferActivity& a) {
   if (type != ElfType::kDocumentAttachmentDownloads) return true;
@@ -1780,10 +1855,20 @@ void EmitRows(const CsvGenerator& gen, W& w, const Slice& slice, const Sequence<
   const uint64_t b = sequence.LowerBound(slice.begin);
   const uint64_t e = sequence.LowerBound(slice.end);
   constexpr int kRowsPer = T == ElfType::kBulkApi2 ? kBulkRows : 1;
+  // API calls (most of the bytes) come as views from a cursor: no copies, caches kept between rows.
+  constexpr bool kApiCalls = std::is_same_v<A, ApiActivity>;
+  std::unique_ptr<ApiCallCursor> cursor;
+  if constexpr (kApiCalls) cursor = gen.activity().ApiCallViews();
   for (uint64_t i = from != nullptr ? std::max(from->index, b) : b; i < e && !w.Done(); ++i) {
     w.AtEvent(i, i - b);
     if (!Picked(slice.pick, seed, T, i)) continue;
-    const A a = sequence.At(i);
+    const auto& a = [&]() -> std::conditional_t<kApiCalls, const ApiCallView&, A> {
+      if constexpr (kApiCalls) {
+        return cursor->At(i);
+      } else {
+        return sequence.At(i);
+      }
+    }();
     if (!Matches(T, a)) continue;
     RowCtx c{};
     c.type = T;
@@ -1860,8 +1945,8 @@ uint64_t CsvGenerator::Length(const Slice& slice, std::vector<Checkpoint>* check
   return w.count();
 }
 
-bool CsvGenerator::Stream(const Slice& slice, uint64_t offset, uint64_t length, const ChunkSink& sink,
-                          const std::vector<Checkpoint>* checkpoints) const {
+bool CsvGenerator::StreamTo(const Slice& slice, uint64_t offset, uint64_t length, CsvBufferSink& sink,
+                            const std::vector<Checkpoint>* checkpoints) const {
   if (length == 0) return true;
   // The last restart point at or before `offset`.
   const Checkpoint* from = nullptr;
@@ -1870,10 +1955,31 @@ bool CsvGenerator::Stream(const Slice& slice, uint64_t offset, uint64_t length, 
                                      [](uint64_t value, const Checkpoint& c) { return value < c.byte; });
     if (it != checkpoints->begin()) from = &*(it - 1);
   }
-  std::unique_ptr<char[]> buffer(new char[kChunkSize]);
-  StreamWriter w(buffer.get(), kChunkSize, from != nullptr ? offset - from->byte : offset, length, sink);
+  StreamWriter w(sink, from != nullptr ? offset - from->byte : offset, length);
   Generate(w, slice, from);
   return w.Finish();
+}
+
+namespace {
+
+// Lends one buffer of kChunkSize bytes and passes what is written there to a ChunkSink.
+class ChunkSinkAdapter final : public CsvBufferSink {
+ public:
+  explicit ChunkSinkAdapter(const ChunkSink& sink) : sink_(sink), buffer_(new char[CsvGenerator::kChunkSize]) {}
+  std::span<char> Buffer() override { return {buffer_.get(), CsvGenerator::kChunkSize}; }
+  bool Commit(char* data, size_t size) override { return sink_(data, size); }
+
+ private:
+  const ChunkSink& sink_;
+  std::unique_ptr<char[]> buffer_;
+};
+
+}  // namespace
+
+bool CsvGenerator::Stream(const Slice& slice, uint64_t offset, uint64_t length, const ChunkSink& sink,
+                          const std::vector<Checkpoint>* checkpoints) const {
+  ChunkSinkAdapter adapter(sink);
+  return StreamTo(slice, offset, length, adapter, checkpoints);
 }
 
 }  // namespace custody::sim::elf

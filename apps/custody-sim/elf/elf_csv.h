@@ -98,6 +98,9 @@ class CsvGenerator {
   // `checkpoints` (from Length of the same slice) let it start generating near `offset`.
   bool Stream(const Slice& slice, uint64_t offset, uint64_t length, const ChunkSink& sink,
               const std::vector<Checkpoint>* checkpoints = nullptr) const;
+  // The same bytes written straight into the buffers `sink` lends (no copy, any size).
+  bool StreamTo(const Slice& slice, uint64_t offset, uint64_t length, CsvBufferSink& sink,
+                const std::vector<Checkpoint>* checkpoints = nullptr) const;
 
   static constexpr size_t kChunkSize = 64 * 1024;
   static constexpr uint64_t kCheckpointEvery = 4096;
@@ -111,6 +114,7 @@ class CsvGenerator {
     std::string user_type_code;  // "S": Logout rows use one-letter types
   };
   const UserCols& User(uint32_t index) const;
+  const Activity& activity() const { return activity_; }
   uint64_t seed() const { return seed_; }
   std::string_view org15() const { return org15_; }
   std::string_view api_version_text(int api_version) const { return api_version == 61 ? "61.0" : "62.0"; }

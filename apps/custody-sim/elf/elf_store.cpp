@@ -18,6 +18,7 @@
 // digits).
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -368,6 +369,16 @@ class ElfStoreImpl final : public ElfStore {
     return gen_.Stream(SliceOf(f, version), offset, info.length - offset, sink, &counted.checkpoints);
   }
 
+  bool StreamTo(const LogFileInfo& info, uint64_t offset, CsvBufferSink& sink) const override {
+    const int index = IndexOf(info.id);
+    if (index < 0) return false;
+    const FileRec& f = files_[static_cast<size_t>(index)];
+    const int version = std::clamp(info.version, 1, f.versions);
+    if (offset >= info.length) return true;
+    const Counted& counted = CountedFor(static_cast<uint32_t>(index), version);
+    return gen_.StreamTo(SliceOf(f, version), offset, info.length - offset, sink, &counted.checkpoints);
+  }
+
  private:
   struct Entry {
     TimeMs created;
@@ -617,6 +628,21 @@ void ElfStoreImpl::Enumerate() {
 }
 
 }  // namespace
+
+bool ElfStore::StreamTo(const LogFileInfo& info, uint64_t offset, CsvBufferSink& sink) const {
+  return Stream(info, offset, [&](const char* data, size_t size) {
+    while (size > 0) {
+      const std::span<char> room = sink.Buffer();
+      if (room.empty()) return false;
+      const size_t n = std::min(size, room.size());
+      std::memcpy(room.data(), data, n);
+      if (!sink.Commit(room.data(), n)) return false;
+      data += n;
+      size -= n;
+    }
+    return true;
+  });
+}
 
 std::unique_ptr<ElfStore> MakeElfStore(const OrgConfig& config, const Activity& activity,
                                        const std::vector<UserInfo>& users) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "org/calendar.h"
 #include "org/ids.h"
@@ -89,89 +90,290 @@ class ReportModel final : public GridSource<ReportActivity> {
   }
 };
 
+// "2026-04-15T12:34:56Z" for the second of t (FormatIsoZ without the milliseconds), appended to
+// *out without a temporary: the API calls' SOQL carries one per call.
+void AppendIsoSeconds(TimeMs t, std::string* out) {
+  const TimeMs secs = FloorTo(t, kSecond) / kSecond;
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // Days to civil date (H. Hinnant's civil_from_days), as FormatIsoZ does.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) {  // not four digits: the general formatter's exact text
+    out->append(IsoSeconds(t));
+    return;
+  }
+  const auto y = static_cast<unsigned>(year);
+  const auto hour = static_cast<unsigned>(rem / 3600);
+  const auto minute = static_cast<unsigned>(rem / 60 % 60);
+  const auto second = static_cast<unsigned>(rem % 60);
+  char buf[20] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10),
+                  static_cast<char>('0' + y / 10 % 10), static_cast<char>('0' + y % 10), '-',
+                  static_cast<char>('0' + month / 10), static_cast<char>('0' + month % 10), '-',
+                  static_cast<char>('0' + day / 10), static_cast<char>('0' + day % 10), 'T',
+                  static_cast<char>('0' + hour / 10), static_cast<char>('0' + hour % 10), ':',
+                  static_cast<char>('0' + minute / 10), static_cast<char>('0' + minute % 10), ':',
+                  static_cast<char>('0' + second / 10), static_cast<char>('0' + second % 10), 'Z'};
+  out->append(buf, sizeof buf);
+}
+
+// An integration user's session over a span of times it is known to cover. The session of an
+// integration user at t is its latest token grant at or before t (LoginModel::IntegrationSessionAt),
+// a step function of t, so the same session at two times is the session of every time between.
+struct SessionSpan {
+  uint32_t user = UINT32_MAX;
+  TimeMs lo = 0;
+  TimeMs hi = -1;
+  Session session;
+};
+
+bool SameSession(const Session& a, const Session& b) {
+  return a.user == b.user && a.mobile == b.mobile && a.client_ip == b.client_ip && a.session_key == b.session_key &&
+         a.login_key == b.login_key && a.login_history_id == b.login_history_id;
+}
+
+// What an API-call cursor keeps between calls: the storage its views point into, and caches.
+struct ApiFillState {
+  std::array<SessionSpan, 4> spans;  // integration sessions (two integration users call the API)
+  size_t next_span = 0;
+  bool cache_sessions = true;         // false: one call only (spans would cost a probe for nothing)
+  Session session;                    // the last call's session when not from `spans`
+  char request_id[kRequestIdLength] = {};
+  uint64_t event_hash = 0;            // the draw event_identifier is made from
+  std::string uri;
+  // SOQL texts: one per query shape, rebuilt when the second in them changes.
+  struct Query {
+    TimeMs second = INT64_MIN;
+    std::string text;
+  };
+  std::array<Query, 5> queries;
+};
+
 class ApiModel final : public GridSource<ApiActivity> {
  public:
   using GridSource::GridSource;
 
+  // At(i) as a view into *state.
+  void FillAt(uint64_t i, ApiCallView* out, ApiFillState* state) const {
+    const auto [b, k] = grid_->Locate(i);
+    Fill(i, grid_->Time(b, k), k, out, state);
+  }
+
  private:
+  // The one definition of a call: the fast cursor's view, copied.
   ApiActivity Build(uint64_t i, TimeMs t, uint32_t, uint32_t k) const override {
+    ApiFillState state;
+    state.cache_sessions = false;
+    ApiCallView v;
+    Fill(i, t, k, &v, &state);
+    ApiActivity a;
+    a.time = v.time;
+    a.user = v.user;
+    a.client_ip = v.client_ip;
+    a.request_id = v.request_id;
+    a.session_key = v.session_key;
+    a.login_key = v.login_key;
+    a.event_identifier = Uuid(state.event_hash);
+    a.api_family = v.api_family;
+    a.method = v.method;
+    a.uri = v.uri;
+    a.entity = v.entity;
+    a.query = v.query;
+    a.rows = v.rows;
+    a.response_bytes = v.response_bytes;
+    a.status_code = v.status_code;
+    a.client_name = v.client_name;
+    a.connected_app_id = v.connected_app_id;
+    a.connected_app_name = v.connected_app_name;
+    a.user_agent = v.user_agent;
+    return a;
+  }
+
+  static void ViewSession(const Session& s, ApiCallView* v) {
+    v->user = s.user;
+    v->client_ip = s.client_ip;
+    v->session_key = s.session_key;
+    v->login_key = s.login_key;
+  }
+
+  const Session& IntegrationSession(uint32_t user, TimeMs t, ApiFillState* state) const {
+    if (!state->cache_sessions) {
+      state->session = logins_.IntegrationSessionAt(user, t);
+      return state->session;
+    }
+    SessionSpan* span = nullptr;
+    for (SessionSpan& s : state->spans) {
+      if (s.user == user) span = &s;
+    }
+    if (span != nullptr && t >= span->lo && t <= span->hi) return span->session;
+    Session s = logins_.IntegrationSessionAt(user, t);
+    if (span != nullptr && SameSession(s, span->session)) {
+      span->lo = std::min(span->lo, t);
+      span->hi = std::max(span->hi, t);
+    } else {
+      if (span == nullptr) {
+        span = &state->spans[state->next_span];
+        state->next_span = (state->next_span + 1) % state->spans.size();
+      }
+      span->user = user;
+      span->lo = t;
+      span->hi = t;
+      span->session = std::move(s);
+    }
+    // Look ahead: grants are hours apart, so most probes extend the span past many calls.
+    for (const TimeMs ahead : {10 * kMinute, kMinute, 5 * kSecond}) {
+      if (t + ahead <= span->hi) break;
+      if (SameSession(logins_.IntegrationSessionAt(user, t + ahead), span->session)) {
+        span->hi = t + ahead;
+        break;
+      }
+    }
+    return span->session;
+  }
+
+  // prefix + the second of t in ISO form, cached per shape.
+  static std::string_view QueryText(ApiFillState* state, size_t shape, std::string_view prefix, TimeMs t) {
+    ApiFillState::Query& q = state->queries[shape];
+    const TimeMs second = FloorTo(t, kSecond);
+    if (q.second != second || q.text.empty()) {
+      q.text.assign(prefix);
+      AppendIsoSeconds(t, &q.text);
+      q.second = second;
+    }
+    return q.text;
+  }
+
+  static std::string_view ConnectedAppId(int n) {
+    static const std::string kIds[] = {MakeId("0H4", 0, 1), MakeId("0H4", 0, 2), MakeId("0H4", 0, 3)};
+    return kIds[n - 1];
+  }
+
+  // Every field of *out is written; the texts point into *state, constants and the model.
+  void Fill(uint64_t i, TimeMs t, uint32_t k, ApiCallView* out, ApiFillState* state) const {
+    using std::string_view_literals::operator""sv;
+    ApiCallView& a = *out;
+    a = ApiCallView{};
     const bool write = k % 4 == 3;
     Rng r(world_.seed(), kStreamApi, i);
     const double who = r.Unit();
-    ApiActivity a;
     a.time = t;
-    a.request_id = RequestId(r.Next());
-    a.event_identifier = Uuid(r.Next());
+    RequestIdTo(r.Next(), state->request_id);
+    a.request_id = std::string_view(state->request_id, kRequestIdLength);
+    state->event_hash = r.Next();
     if (who < 0.58) {
-      ApplySession(logins_.IntegrationSessionAt(kUserMirth, t), &a);
-      a.api_family = "REST";
-      a.client_name = "MirthConnect/4.5.0";
-      a.connected_app_id = MakeId("0H4", 0, 1);
-      a.connected_app_name = "Mirth Connect";
-      a.user_agent = "Apache-HttpClient/4.5.14 (Java/17.0.10)";
+      ViewSession(IntegrationSession(kUserMirth, t, state), &a);
+      a.api_family = "REST"sv;
+      a.client_name = "MirthConnect/4.5.0"sv;
+      a.connected_app_id = ConnectedAppId(1);
+      a.connected_app_name = "Mirth Connect"sv;
+      a.user_agent = "Apache-HttpClient/4.5.14 (Java/17.0.10)"sv;
       const bool patient = r.Chance(0.6);
       if (!write) {
-        a.method = "GET";
-        a.uri = "/services/data/v62.0/query";
-        a.entity = patient ? "Patient__c" : "Appointment__c";
-        a.query = patient ? "SELECT Id, MRN__c, Name, Status__c, Primary_Provider__c FROM Patient__c WHERE "
-                            "SystemModstamp > " + IsoSeconds(t - 5 * kMinute)
-                          : "SELECT Id, Patient__c, Start_Time__c, Status__c FROM Appointment__c WHERE "
-                            "SystemModstamp > " + IsoSeconds(t - 5 * kMinute);
+        a.method = "GET"sv;
+        a.uri = "/services/data/v62.0/query"sv;
+        a.entity = patient ? "Patient__c"sv : "Appointment__c"sv;
+        a.query = patient ? QueryText(state, 0,
+                                      "SELECT Id, MRN__c, Name, Status__c, Primary_Provider__c FROM Patient__c "
+                                      "WHERE SystemModstamp > "sv,
+                                      t - 5 * kMinute)
+                          : QueryText(state, 1,
+                                      "SELECT Id, Patient__c, Start_Time__c, Status__c FROM Appointment__c WHERE "
+                                      "SystemModstamp > "sv,
+                                      t - 5 * kMinute);
         a.rows = r.Below(30);
         a.response_bytes = 380 + a.rows * 240;
       } else if (patient) {
-        a.method = "PATCH";
-        a.entity = "Patient__c";
-        a.uri = "/services/data/v62.0/sobjects/Patient__c/MRN__c/" + world_.Mrn(r.Below(world_.patients()));
+        a.method = "PATCH"sv;
+        a.entity = "Patient__c"sv;
+        state->uri.assign("/services/data/v62.0/sobjects/Patient__c/MRN__c/"sv);
+        state->uri.append(world_.Mrn(r.Below(world_.patients())));
+        a.uri = state->uri;
         a.rows = 1;
         a.status_code = 204;
       } else {
-        a.method = "POST";
-        a.entity = "Appointment__c";
-        a.uri = "/services/data/v62.0/sobjects/Appointment__c";
+        a.method = "POST"sv;
+        a.entity = "Appointment__c"sv;
+        a.uri = "/services/data/v62.0/sobjects/Appointment__c"sv;
         a.rows = 1;
         a.status_code = 201;
         a.response_bytes = 58;
       }
     } else if (who < 0.95) {
-      ApplySession(logins_.IntegrationSessionAt(kUserEhrSync, t), &a);
-      if (r.Chance(0.25)) a.client_ip = "Salesforce.com IP";
-      a.api_family = "SOAP";
-      a.uri = "/services/Soap/u/62.0";
-      a.client_name = "EHRSync/2.3";
-      a.connected_app_id = MakeId("0H4", 0, 2);
-      a.connected_app_name = "EHR Sync";
-      a.user_agent = "EHRSync/2.3 (Axis2/1.8.2)";
-      static const char* const kEntities[] = {"Contact", "Case", "HealthCloudGA__EhrPatientMedication__c"};
-      a.entity = kEntities[r.Below(3)];
+      ViewSession(IntegrationSession(kUserEhrSync, t, state), &a);
+      if (r.Chance(0.25)) a.client_ip = "Salesforce.com IP"sv;
+      a.api_family = "SOAP"sv;
+      a.uri = "/services/Soap/u/62.0"sv;
+      a.client_name = "EHRSync/2.3"sv;
+      a.connected_app_id = ConnectedAppId(2);
+      a.connected_app_name = "EHR Sync"sv;
+      a.user_agent = "EHRSync/2.3 (Axis2/1.8.2)"sv;
+      static constexpr std::string_view kQueries[] = {
+          "SELECT Id, Name, LastModifiedDate FROM Contact WHERE SystemModstamp > ",
+          "SELECT Id, Name, LastModifiedDate FROM Case WHERE SystemModstamp > ",
+          "SELECT Id, Name, LastModifiedDate FROM HealthCloudGA__EhrPatientMedication__c WHERE SystemModstamp > "};
+      static constexpr std::string_view kEntities[] = {"Contact", "Case", "HealthCloudGA__EhrPatientMedication__c"};
+      const uint64_t entity = r.Below(3);
+      a.entity = kEntities[entity];
       if (!write) {
-        a.method = r.Chance(0.8) ? "query" : "queryMore";
-        a.query = "SELECT Id, Name, LastModifiedDate FROM " + a.entity + " WHERE SystemModstamp > " +
-                  IsoSeconds(t - 15 * kMinute);
+        a.method = r.Chance(0.8) ? "query"sv : "queryMore"sv;
+        a.query = QueryText(state, 2 + entity, kQueries[entity], t - 15 * kMinute);
         a.rows = r.Below(200);
         a.response_bytes = 600 + a.rows * 520;
       } else {
-        a.method = "upsert";
+        a.method = "upsert"sv;
         a.rows = 1 + r.Below(200);
         a.response_bytes = 300 + a.rows * 90;
       }
     } else {
-      ApplySession(logins_.HumanSessionAt(t, r.Next(), true), &a);
-      a.api_family = "REST";
-      a.client_name = "SalesforceMobileSDK/11.1.0 iOS/17.4";
-      a.connected_app_id = MakeId("0H4", 0, 3);
-      a.connected_app_name = "Salesforce for iOS";
-      a.user_agent = "SalesforceMobileSDK/11.1.0 iPhone15,2 (iOS 17.4) Salesforce/248.010";
-      a.entity = "Patient__c";
-      a.uri = "/services/data/v62.0/ui-api/records/" +
-              MakeId(DataObjectPrefix(kObjPatient), 0, r.Below(world_.patients()));
-      a.method = write ? "PATCH" : "GET";
+      state->session = logins_.HumanSessionAt(t, r.Next(), true);
+      ViewSession(state->session, &a);
+      a.api_family = "REST"sv;
+      a.client_name = "SalesforceMobileSDK/11.1.0 iOS/17.4"sv;
+      a.connected_app_id = ConnectedAppId(3);
+      a.connected_app_name = "Salesforce for iOS"sv;
+      a.user_agent = "SalesforceMobileSDK/11.1.0 iPhone15,2 (iOS 17.4) Salesforce/248.010"sv;
+      a.entity = "Patient__c"sv;
+      state->uri.assign("/services/data/v62.0/ui-api/records/"sv);
+      state->uri.append(MakeId(DataObjectPrefix(kObjPatient), 0, r.Below(world_.patients())));
+      a.uri = state->uri;
+      a.method = write ? "PATCH"sv : "GET"sv;
       a.rows = 1;
       a.response_bytes = write ? 1800 : 2400;
     }
-    return a;
   }
+};
+
+// ApiCallViews(): a cursor fills one view straight from the model (scenario calls are viewed in
+// place).
+class ApiModelCursor final : public ApiCallCursor {
+ public:
+  ApiModelCursor(const MergedSequence<ApiActivity>& merged, const ApiModel& model) : merged_(merged), model_(model) {}
+  const ApiCallView& At(uint64_t i) override {
+    const MergedPos p = merged_.Resolve(i);
+    if (p.extra) {
+      view_ = ViewOf(merged_.extras()[p.index]);
+    } else {
+      model_.FillAt(p.index, &view_, &state_);
+    }
+    return view_;
+  }
+
+ private:
+  const MergedSequence<ApiActivity>& merged_;
+  const ApiModel& model_;
+  ApiCallView view_;
+  ApiFillState state_;
 };
 
 class ApiReadModel final : public Source<ApiActivity> {
@@ -506,6 +708,10 @@ bool IsReadOnlyApiCall(const ApiActivity& call) {
   return call.method == "GET" || call.method == "query" || call.method == "queryMore";
 }
 
+std::unique_ptr<ApiCallCursor> Generator::ApiCallViews() const {
+  return std::make_unique<ApiModelCursor>(*api_calls_, *static_cast<const ApiModel*>(api_model_));
+}
+
 std::array<uint64_t, kHistoryObjectCount> SplitHistoryRows(uint64_t total) {
   std::array<uint64_t, kHistoryObjectCount> rows{};
   uint64_t share_sum = 0;
@@ -563,6 +769,7 @@ Generator::Generator(const World& world, ScenarioActivities scenario) : world_(w
       if (IsReadOnlyApiCall(call)) reads.push_back(call);
     }
     api_calls_ = std::make_unique<MergedSequence<ApiActivity>>(std::move(model), Sorted(std::move(scenario.api_calls)));
+    api_model_ = api;
     api_reads_ = std::make_unique<MergedSequence<ApiActivity>>(std::make_unique<ApiReadModel>(*api, grid.get()),
                                                                Sorted(std::move(reads)));
   }

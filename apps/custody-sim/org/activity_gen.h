@@ -91,6 +91,7 @@ class Generator final : public Activity {
   const Sequence<ContentTransferActivity>& ContentTransfers() const override { return *content_; }
   const Sequence<ListViewActivity>& ListViews() const override { return *list_views_; }
   const Sequence<UriActivity>& UriViews() const override { return *uri_views_; }
+  std::unique_ptr<ApiCallCursor> ApiCallViews() const override;
 
   // The read-only subset of ApiCalls() (ApiEvent's rows), same order.
   const MergedSequence<ApiActivity>& ApiReadCalls() const { return *api_reads_; }
@@ -114,6 +115,7 @@ class Generator final : public Activity {
   std::unique_ptr<MergedSequence<LoginAsActivity>> login_as_;
   std::unique_ptr<MergedSequence<ReportActivity>> reports_;
   std::unique_ptr<MergedSequence<ApiActivity>> api_calls_;
+  const Source<ApiActivity>* api_model_ = nullptr;  // api_calls_'s generated part
   std::unique_ptr<MergedSequence<ApiActivity>> api_reads_;
   std::unique_ptr<MergedSequence<BulkJobActivity>> bulk_jobs_;
   std::unique_ptr<MergedSequence<ContentTransferActivity>> content_;

@@ -16,6 +16,24 @@ int Digit62(char c) {
   return -1;
 }
 
+void Base62To(uint64_t n, int width, char* out) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = kBase62[n % 62];
+    n /= 62;
+  }
+}
+
+void CaseSafeSuffixTo(const char* id15, char* out) {
+  for (size_t chunk = 0; chunk < 3; ++chunk) {
+    unsigned bits = 0;
+    for (size_t i = 0; i < 5; ++i) {
+      const char c = id15[chunk * 5 + i];
+      if (c >= 'A' && c <= 'Z') bits |= 1U << i;
+    }
+    out[chunk] = kSuffixChars[bits];
+  }
+}
+
 }  // namespace
 
 std::string Base62(uint64_t n, int width) {
@@ -28,22 +46,32 @@ std::string Base62(uint64_t n, int width) {
 }
 
 std::string CaseSafeSuffix(std::string_view id15) {
-  std::string suffix;
-  for (size_t chunk = 0; chunk < 3; ++chunk) {
-    unsigned bits = 0;
-    for (size_t i = 0; i < 5; ++i) {
-      const char c = id15[chunk * 5 + i];
-      if (c >= 'A' && c <= 'Z') bits |= 1U << i;
-    }
-    suffix += kSuffixChars[bits];
-  }
-  return suffix;
+  char out[3];
+  CaseSafeSuffixTo(id15.data(), out);
+  return std::string(out, 3);
+}
+
+void MakeIdTo(std::string_view prefix, uint64_t number, char* out) {
+  out[0] = prefix[0];
+  out[1] = prefix[1];
+  out[2] = prefix[2];
+  out[3] = kPod[0];
+  out[4] = kPod[1];
+  out[5] = kPod[2];
+  // A number >= 62^9 keeps its low 9 digits, as Base62() does.
+  Base62To(number, 9, out + 6);
+  CaseSafeSuffixTo(out, out + 15);
 }
 
 std::string MakeId(std::string_view prefix, uint64_t number) {
+  if (prefix.size() >= 3) {
+    char out[kIdLength];
+    MakeIdTo(prefix, number, out);
+    return std::string(out, kIdLength);
+  }
   std::string id;
   id.reserve(18);
-  id.append(prefix.substr(0, 3));
+  id.append(prefix);
   id.append(kPod);
   id.append(Base62(number, 9));
   id.append(CaseSafeSuffix(id));
@@ -67,46 +95,67 @@ std::optional<ParsedId> ParseId(std::string_view id) {
   return parsed;
 }
 
-std::string RequestId(uint64_t h) {
+void RequestIdTo(uint64_t h, char* out) {
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-  std::string out(22, 'A');
   uint64_t a = h;
   uint64_t b = Mix64(h ^ 0x5bd1e995ULL);
-  for (size_t i = 0; i < 22; ++i) {
-    uint64_t& src = i < 10 ? a : b;
-    out[i] = kChars[src & 63];
-    src >>= 6;
+  for (size_t i = 0; i < 10; ++i) {
+    out[i] = kChars[a & 63];
+    a >>= 6;
   }
-  return out;
+  for (size_t i = 10; i < kRequestIdLength; ++i) {
+    out[i] = kChars[b & 63];
+    b >>= 6;
+  }
+}
+
+std::string RequestId(uint64_t h) {
+  char out[kRequestIdLength];
+  RequestIdTo(h, out);
+  return std::string(out, sizeof out);
+}
+
+void SessionKeyTo(uint64_t h, char* out) {
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  uint64_t a = h;
+  uint64_t b = Mix64(h + 0x2545f4914f6cdd1dULL);
+  for (size_t i = 0; i < 8; ++i) {
+    out[i] = kChars[a & 63];
+    a >>= 6;
+  }
+  for (size_t i = 8; i < kSessionKeyLength; ++i) {
+    out[i] = kChars[b & 63];
+    b >>= 6;
+  }
 }
 
 std::string SessionKey(uint64_t h) {
-  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out(16, 'A');
-  uint64_t a = h;
-  uint64_t b = Mix64(h + 0x2545f4914f6cdd1dULL);
-  for (size_t i = 0; i < 16; ++i) {
-    uint64_t& src = i < 8 ? a : b;
-    out[i] = kChars[src & 63];
-    src >>= 6;
-  }
-  return out;
+  char out[kSessionKeyLength];
+  SessionKeyTo(h, out);
+  return std::string(out, sizeof out);
 }
 
-std::string Uuid(uint64_t h) {
+void UuidTo(uint64_t h, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   const uint64_t hi = h;
   const uint64_t lo = Mix64(h ^ 0xa0761d6478bd642fULL);
-  char out[36];
-  int pos = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) out[pos++] = '-';
-    const uint64_t word = i < 16 ? hi : lo;
-    char c = kHex[(word >> (60 - 4 * (i % 16))) & 15];
-    if (i == 12) c = '4';                 // version 4
-    if (i == 16) c = "89ab"[lo >> 62];    // RFC 4122 variant
-    out[pos++] = c;
+  // 8-4-4-4-12 hex digits of hi then lo, most significant nibble first.
+  char* p = out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 8 || i == 12) *p++ = '-';
+    *p++ = kHex[(hi >> (60 - 4 * i)) & 15];
   }
+  for (int i = 0; i < 16; ++i) {
+    if (i == 0 || i == 4) *p++ = '-';
+    *p++ = kHex[(lo >> (60 - 4 * i)) & 15];
+  }
+  out[14] = '4';                 // version 4 (digit 12)
+  out[19] = "89ab"[lo >> 62];    // RFC 4122 variant (digit 16)
+}
+
+std::string Uuid(uint64_t h) {
+  char out[kUuidLength];
+  UuidTo(h, out);
   return std::string(out, sizeof out);
 }
 

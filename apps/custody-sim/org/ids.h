@@ -38,6 +38,17 @@ std::string Base62(uint64_t n, int width);
 std::string RequestId(uint64_t h);   // 22 chars [A-Za-z0-9_-], like "3nWgxWbDKWWDIk0FKfF5DV"
 std::string SessionKey(uint64_t h);  // 16 chars, may contain '/' and '+'
 std::string Uuid(uint64_t h);        // version-4 form "06af6d92-1167-467d-a826-ee8583f7134d"
+
+// The same texts written to `out` (exactly the given number of chars, no terminator), for hot
+// paths that reuse their buffers.
+inline constexpr size_t kIdLength = 18;
+inline constexpr size_t kRequestIdLength = 22;
+inline constexpr size_t kSessionKeyLength = 16;
+inline constexpr size_t kUuidLength = 36;
+void MakeIdTo(std::string_view prefix, uint64_t number, char* out);  // 18 chars; prefix.size() >= 3
+void RequestIdTo(uint64_t h, char* out);
+void SessionKeyTo(uint64_t h, char* out);
+void UuidTo(uint64_t h, char* out);
 // 16 chars [A-Za-z0-9]: 11 encode `payload` reversibly under `key`, 5 are noise from `noise`.
 std::string EncodeKey(uint64_t payload, uint64_t key, uint64_t noise);
 std::optional<uint64_t> DecodeKey(std::string_view token, uint64_t key);

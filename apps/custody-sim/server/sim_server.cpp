@@ -22,6 +22,7 @@
 #include "server/elf_ledger_tap.h"
 #include "server/fixtures.h"
 #include "server/gzip.h"
+#include "server/logfile_body.h"
 #include "server/oauth.h"
 #include "server/tls.h"
 
@@ -1074,22 +1075,26 @@ void Server::LogFile(const httplib::Request& req, httplib::Response& res, std::s
   // A body a fault cuts short is not logged; a client that goes away mid-file leaves the rows it
   // was sent in full.
   ServedLedger* ledger = drop || truncate ? nullptr : options_.served_ledger;
-  res.set_chunked_content_provider("application/octetstream", [store_ptr, file, gzip, drop, truncate, ledger](
-                                                                  size_t, httplib::DataSink& sink) {
+  // The chunked framing is written here (server/logfile_body.h) rather than by cpp-httplib's
+  // chunked provider, which copies every chunk three times; the bytes on the wire are the same.
+  res.set_header("Transfer-Encoding", "chunked");
+  res.set_content_provider("application/octetstream", [store_ptr, file, gzip, drop, truncate, ledger](
+                                                          size_t, httplib::DataSink& sink) {
     // Truncate stops at half the bytes and ends the body cleanly; drop stops there and closes the
     // connection without the final chunk.
     const uint64_t limit = (drop || truncate) ? file.length / 2 : file.length;
     uint64_t sent = 0;
-    auto raw_out = [&sink](const char* p, size_t n) { return sink.write(p, n); };
+    ChunkedBody body([&sink](const char* p, size_t n) { return sink.write(p, n); });
     std::unique_ptr<GzipWriter> z;
-    if (gzip) z = std::make_unique<GzipWriter>(raw_out);
+    if (gzip) z = std::make_unique<GzipWriter>([&body](const char* p, size_t n) { return body.Write(p, n); });
     LedgerBatch batch(ledger);
     ElfLedgerTap tap(&batch, "EventLogFile:" + file.event_type);
-    const bool ok = store_ptr->Stream(file, 0, [&](const char* p, size_t n) {
+    const bool ok = StreamLogFile(*store_ptr, file, [&](char* p, size_t n) {
       if (sent >= limit) return false;
       const size_t take = static_cast<size_t>(std::min<uint64_t>(n, limit - sent));
       sent += take;
-      const bool written = z ? z->Write(p, take) : raw_out(p, take);
+      // (the framing overwrites bytes around [p, p + take), not in it)
+      const bool written = z ? z->Write(p, take) : body.WriteFramed(p, take);
       if (written && batch.on()) tap.Feed(p, take);
       return written;
     });
@@ -1097,6 +1102,7 @@ void Server::LogFile(const httplib::Request& req, httplib::Response& res, std::s
     if (z && !z->Finish()) return false;
     if (ok) tap.Finish();
     batch.Commit();
+    if (!body.Finish()) return false;
     sink.done();
     return true;
   });
