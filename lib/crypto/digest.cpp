@@ -56,17 +56,48 @@ size_t DigestHexLength(DigestAlgorithm algorithm) {
 }
 
 namespace {
+
+// OpenSSL 3 looks a legacy EVP_sha256() up in its provider tables on every EVP_DigestInit_ex, which
+// cost more than hashing a short record. Each algorithm is fetched once for the process (the
+// legacy object is the fallback if a fetch fails).
+const EVP_MD* Fetched(const char* name, const EVP_MD* legacy) {
+  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) {
+    ERR_clear_error();
+    return legacy;
+  }
+  return md;
+}
+
 const EVP_MD* Md(DigestAlgorithm algorithm) {
   switch (algorithm) {
-    case DigestAlgorithm::kMd5: return EVP_md5();
-    case DigestAlgorithm::kSha1: return EVP_sha1();
-    case DigestAlgorithm::kSha224: return EVP_sha224();
-    case DigestAlgorithm::kSha256: return EVP_sha256();
-    case DigestAlgorithm::kSha384: return EVP_sha384();
-    case DigestAlgorithm::kSha512: return EVP_sha512();
+    case DigestAlgorithm::kMd5: {
+      static const EVP_MD* md = Fetched("MD5", EVP_md5());
+      return md;
+    }
+    case DigestAlgorithm::kSha1: {
+      static const EVP_MD* md = Fetched("SHA1", EVP_sha1());
+      return md;
+    }
+    case DigestAlgorithm::kSha224: {
+      static const EVP_MD* md = Fetched("SHA224", EVP_sha224());
+      return md;
+    }
+    case DigestAlgorithm::kSha256:
+      break;
+    case DigestAlgorithm::kSha384: {
+      static const EVP_MD* md = Fetched("SHA384", EVP_sha384());
+      return md;
+    }
+    case DigestAlgorithm::kSha512: {
+      static const EVP_MD* md = Fetched("SHA512", EVP_sha512());
+      return md;
+    }
   }
-  return EVP_sha256();
+  static const EVP_MD* sha256 = Fetched("SHA256", EVP_sha256());
+  return sha256;
 }
+
 }  // namespace
 
 Hasher::Hasher(DigestAlgorithm algorithm) : md_(Md(algorithm)), ctx_(EVP_MD_CTX_new()) {
@@ -93,7 +124,8 @@ std::string Hasher::FinishHex() {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  Hasher h(DigestAlgorithm::kSha256);
+  // Called once per normalized record: one context per thread, kept.
+  thread_local Hasher h(DigestAlgorithm::kSha256);
   h.Update(data);
   return h.FinishHex();
 }
@@ -101,7 +133,7 @@ std::string Sha256Hex(std::string_view data) {
 std::array<std::uint8_t, 32> Sha256(std::span<const std::uint8_t> data) {
   std::array<std::uint8_t, 32> out{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), out.data(), &len, Md(DigestAlgorithm::kSha256), nullptr);
   return out;
 }
 

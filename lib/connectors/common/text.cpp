@@ -8,6 +8,15 @@ namespace custody::connectors {
 std::string ReadWhole(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string s;
+  // One read of the size the file has now (pages are read whole, several MB each), then whatever
+  // is past it, in case the file is still growing.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (in && !ec && size > 0) {
+    s.resize(static_cast<size_t>(size));
+    in.read(s.data(), static_cast<std::streamsize>(size));
+    s.resize(static_cast<size_t>(in.gcount()));
+  }
   char buf[1 << 16];
   while (in) {
     in.read(buf, sizeof buf);

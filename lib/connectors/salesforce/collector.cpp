@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "capture/capture.h"
+#include "connectors/common/text.h"
 #include "crypto/digest.h"
 #include "normalize/csv_reader.h"
 #include "normalize/record.h"
@@ -40,11 +41,6 @@ constexpr std::size_t kHistoryConnections = 2;
 const std::vector<std::string> kLoginLogTypes = {"Login", "LoginAs", "Logout"};
 const std::vector<std::string> kLoginEvents = {"LoginEvent", "LoginAsEvent", "LogoutEvent"};
 const std::vector<std::string> kExportEvents = {"ReportEvent", "ApiEvent", "BulkApiResultEventStore", "ListViewEvent"};
-
-std::string ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::string Str(const rapidjson::Value& v, const char* member) {
   if (!v.IsObject()) return "";
