@@ -1,7 +1,7 @@
 #include "normalize/record.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <cstdio>
+#include <cstring>
 
 #include "core/encoding.h"
 #include "normalize/sf_time.h"
@@ -60,27 +60,97 @@ std::string SanitizeUtf8(std::string_view s) {
   return out;
 }
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// A JSON line written straight into a string, byte for byte what RapidJSON's Writer writes for the
+// same values: '"', '\\' and control bytes escaped (\b \t \n \f \r, else \u00XX in upper-case
+// hex), everything else (UTF-8 included) copied as is. Runs of plain bytes are found eight at a
+// time and copied in one go.
+class LineWriter {
+ public:
+  explicit LineWriter(std::string& out) : out_(out) {}
 
-void Str(Writer& w, std::string_view s) {
-  if (IsValidUtf8(s)) {  // nearly always: no copy
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-    return;
+  // A literal piece of the line: punctuation and member names, which need no escaping.
+  void Raw(std::string_view text) { out_.append(text); }
+
+  void Str(std::string_view s) {
+    if (!IsValidUtf8(s)) {  // rare: a stray byte from a source, replaced by U+FFFD
+      const std::string clean = SanitizeUtf8(s);
+      Escaped(clean);
+      return;
+    }
+    Escaped(s);
   }
-  const std::string clean = SanitizeUtf8(s);
-  w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
-}
 
-void Key(Writer& w, const char* name) { w.Key(name); }
-
-void OptStr(Writer& w, const char* name, const std::optional<std::string>& value) {
-  Key(w, name);
-  if (value) {
-    Str(w, *value);
-  } else {
-    w.Null();
+  void OptStr(const std::optional<std::string>& value) {
+    if (value) {
+      Str(*value);
+    } else {
+      out_.append("null");
+    }
   }
-}
+
+  void Uint(std::uint64_t v) {
+    char buf[24];
+    const int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+    out_.append(buf, static_cast<size_t>(n));
+  }
+
+  void Int(std::int64_t v) {
+    char buf[24];
+    const int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+    out_.append(buf, static_cast<size_t>(n));
+  }
+
+  void Bool(bool b) { out_.append(b ? "true" : "false"); }
+
+ private:
+  static bool Plain8(const char* p) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    const std::uint64_t quote = w ^ (kOnes * '"');
+    const std::uint64_t backslash = w ^ (kOnes * '\\');
+    const std::uint64_t found = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+                                ((w - kOnes * 0x20) & ~w);
+    return (found & kHigh) == 0;
+  }
+
+  void Escaped(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    out_.push_back('"');
+    const char* p = s.data();
+    const size_t n = s.size();
+    size_t i = 0;
+    while (i < n) {
+      const size_t run = i;
+      while (i + 8 <= n && Plain8(p + i)) i += 8;
+      while (i < n) {
+        const unsigned char c = static_cast<unsigned char>(p[i]);
+        if (c == '"' || c == '\\' || c < 0x20) break;
+        ++i;
+      }
+      out_.append(p + run, i - run);
+      if (i >= n) break;
+      const unsigned char c = static_cast<unsigned char>(p[i++]);
+      switch (c) {
+        case '"': out_.append("\\\""); break;
+        case '\\': out_.append("\\\\"); break;
+        case '\b': out_.append("\\b"); break;
+        case '\t': out_.append("\\t"); break;
+        case '\n': out_.append("\\n"); break;
+        case '\f': out_.append("\\f"); break;
+        case '\r': out_.append("\\r"); break;
+        default: {
+          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+          out_.append(esc, sizeof esc);
+        }
+      }
+    }
+    out_.push_back('"');
+  }
+
+  std::string& out_;
+};
 
 const char* StatusName(TimeStatus status) {
   switch (status) {
@@ -102,95 +172,99 @@ const char* StatusName(TimeStatus status) {
 
 std::string ToJsonLine(const Record& r) {
   // One buffer per thread, kept between records: a line is written without growing it again.
-  thread_local rapidjson::StringBuffer buffer;
-  buffer.Clear();
-  Writer w(buffer);
+  thread_local std::string buffer;
+  buffer.clear();
+  LineWriter w(buffer);
   // Only an ok status carries a time: a timestamp with a missing/unparseable flag would be a guess.
   std::optional<std::string> when;
   if (r.time_status == TimeStatus::kOk && r.timestamp_ms) when = FormatUtcMillis(*r.timestamp_ms);
 
-  w.StartObject();
-  OptStr(w, "@timestamp", when);
-  Key(w, "timestamp_original");
-  Str(w, r.timestamp_original);
-  Key(w, "timestamp_field");
-  Str(w, r.timestamp_field);
-  Key(w, "timestamp_status");
-  w.String(StatusName(r.time_status));
-  Key(w, "source");
-  Str(w, r.source);
-  Key(w, "stream");
-  Str(w, r.stream);
-  Key(w, "event_type");
-  Str(w, r.event_type);
-  Key(w, "action");
-  Str(w, r.action);
+  w.Raw("{\"@timestamp\":");
+  w.OptStr(when);
+  w.Raw(",\"timestamp_original\":");
+  w.Str(r.timestamp_original);
+  w.Raw(",\"timestamp_field\":");
+  w.Str(r.timestamp_field);
+  w.Raw(",\"timestamp_status\":\"");
+  w.Raw(StatusName(r.time_status));
+  w.Raw("\",\"source\":");
+  w.Str(r.source);
+  w.Raw(",\"stream\":");
+  w.Str(r.stream);
+  w.Raw(",\"event_type\":");
+  w.Str(r.event_type);
+  w.Raw(",\"action\":");
+  w.Str(r.action);
 
-  Key(w, "actor");
-  w.StartObject();
-  OptStr(w, "user_id", r.actor_user_id);
-  OptStr(w, "username", r.actor_username);
-  w.EndObject();
+  w.Raw(",\"actor\":{\"user_id\":");
+  w.OptStr(r.actor_user_id);
+  w.Raw(",\"username\":");
+  w.OptStr(r.actor_username);
 
-  Key(w, "target");
-  w.StartObject();
-  OptStr(w, "object", r.target_object);
-  OptStr(w, "record_id", r.target_record_id);
-  OptStr(w, "field", r.target_field);
-  OptStr(w, "old_value", r.old_value);
-  OptStr(w, "new_value", r.new_value);
-  w.EndObject();
+  w.Raw("},\"target\":{\"object\":");
+  w.OptStr(r.target_object);
+  w.Raw(",\"record_id\":");
+  w.OptStr(r.target_record_id);
+  w.Raw(",\"field\":");
+  w.OptStr(r.target_field);
+  w.Raw(",\"old_value\":");
+  w.OptStr(r.old_value);
+  w.Raw(",\"new_value\":");
+  w.OptStr(r.new_value);
 
-  OptStr(w, "client_ip", r.client_ip);
+  w.Raw("},\"client_ip\":");
+  w.OptStr(r.client_ip);
 
-  Key(w, "correlation");
-  w.StartObject();
-  OptStr(w, "request_id", r.request_id);
-  OptStr(w, "login_key", r.login_key);
-  OptStr(w, "session_key", r.session_key);
-  OptStr(w, "event_id", r.event_id);
-  OptStr(w, "x_request_id", r.x_request_id);
-  w.EndObject();
+  w.Raw(",\"correlation\":{\"request_id\":");
+  w.OptStr(r.request_id);
+  w.Raw(",\"login_key\":");
+  w.OptStr(r.login_key);
+  w.Raw(",\"session_key\":");
+  w.OptStr(r.session_key);
+  w.Raw(",\"event_id\":");
+  w.OptStr(r.event_id);
+  w.Raw(",\"x_request_id\":");
+  w.OptStr(r.x_request_id);
 
-  Key(w, "provenance");
-  w.StartObject();
-  Key(w, "raw_file");
-  Str(w, r.raw_file);
-  Key(w, "record_index");
-  w.Uint64(r.record_index);
-  Key(w, "byte_offset");
-  w.Uint64(r.byte_offset);
-  Key(w, "byte_length");
-  w.Uint64(r.byte_length);
-  Key(w, "raw_sha256");
-  Str(w, r.raw_sha256);
-  w.EndObject();
+  w.Raw("},\"provenance\":{\"raw_file\":");
+  w.Str(r.raw_file);
+  w.Raw(",\"record_index\":");
+  w.Uint(r.record_index);
+  w.Raw(",\"byte_offset\":");
+  w.Uint(r.byte_offset);
+  w.Raw(",\"byte_length\":");
+  w.Uint(r.byte_length);
+  w.Raw(",\"raw_sha256\":");
+  w.Str(r.raw_sha256);
 
-  OptStr(w, "outcome", r.outcome);
-  OptStr(w, "patient_id", r.patient_id);
-  Key(w, "collector_activity");
+  w.Raw("},\"outcome\":");
+  w.OptStr(r.outcome);
+  w.Raw(",\"patient_id\":");
+  w.OptStr(r.patient_id);
+  w.Raw(",\"collector_activity\":");
   w.Bool(r.collector_activity);
-  Key(w, "timestamp_precision");
+  w.Raw(",\"timestamp_precision\":");
   if (r.timestamp_precision) {
     w.Int(*r.timestamp_precision);
   } else {
-    w.Null();
+    w.Raw("null");
   }
-  Key(w, "clock_correction_ms");
+  w.Raw(",\"clock_correction_ms\":");
   if (r.clock_correction_ms) {
-    w.Int64(*r.clock_correction_ms);
+    w.Int(*r.clock_correction_ms);
   } else {
-    w.Null();
+    w.Raw("null");
   }
 
-  Key(w, "message");
-  Str(w, r.message);
+  w.Raw(",\"message\":");
+  w.Str(r.message);
   // Timesketch's required columns, duplicated so the file imports as is.
-  OptStr(w, "datetime", when);
-  Key(w, "timestamp_desc");
-  Str(w, r.timestamp_field);
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  w.Raw(",\"datetime\":");
+  w.OptStr(when);
+  w.Raw(",\"timestamp_desc\":");
+  w.Str(r.timestamp_field);
+  w.Raw("}");
+  return buffer;
 }
 
 }  // namespace custody::normalize

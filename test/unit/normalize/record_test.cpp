@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -9,6 +12,7 @@
 #include "json/json.h"
 #include "json/schemas.h"
 #include "normalize/record.h"
+#include "normalize/sf_time.h"
 #include "normalize_test_util.h"
 
 using namespace custody::normalize;
@@ -178,4 +182,167 @@ TEST_CASE("every mapped fixture record is a valid line", "[normalize][record]") 
              std::string("\"EVENT_TYPE\",\"TIMESTAMP\",\"URI\",\"USER_NAME\"\n\"URI\",\"\",\"/caf\xE9\",\"\xFF\"\n")));
   REQUIRE(all.size() >= 20);
   for (const Record& r : all) CheckValid(ToJsonLine(r));
+}
+
+namespace {
+
+// The line as RapidJSON's Writer writes it (ToJsonLine's implementation before it wrote the line
+// by hand): the reference the hand-written one must match byte for byte. Strings are passed
+// already valid UTF-8 (the generator below makes them so; invalid input is covered above).
+std::string ReferenceLine(const Record& r) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto str = [&](const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  auto opt = [&](const char* key, const std::optional<std::string>& v) {
+    w.Key(key);
+    if (v) {
+      str(*v);
+    } else {
+      w.Null();
+    }
+  };
+  const char* status = r.time_status == TimeStatus::kOk            ? "ok"
+                       : r.time_status == TimeStatus::kMissing     ? "missing"
+                       : r.time_status == TimeStatus::kAmbiguous   ? "ambiguous"
+                       : r.time_status == TimeStatus::kNonexistent ? "nonexistent"
+                                                                   : "unparseable";
+  std::optional<std::string> when;
+  if (r.time_status == TimeStatus::kOk && r.timestamp_ms) when = FormatUtcMillis(*r.timestamp_ms);
+  w.StartObject();
+  opt("@timestamp", when);
+  w.Key("timestamp_original");
+  str(r.timestamp_original);
+  w.Key("timestamp_field");
+  str(r.timestamp_field);
+  w.Key("timestamp_status");
+  w.String(status);
+  w.Key("source");
+  str(r.source);
+  w.Key("stream");
+  str(r.stream);
+  w.Key("event_type");
+  str(r.event_type);
+  w.Key("action");
+  str(r.action);
+  w.Key("actor");
+  w.StartObject();
+  opt("user_id", r.actor_user_id);
+  opt("username", r.actor_username);
+  w.EndObject();
+  w.Key("target");
+  w.StartObject();
+  opt("object", r.target_object);
+  opt("record_id", r.target_record_id);
+  opt("field", r.target_field);
+  opt("old_value", r.old_value);
+  opt("new_value", r.new_value);
+  w.EndObject();
+  opt("client_ip", r.client_ip);
+  w.Key("correlation");
+  w.StartObject();
+  opt("request_id", r.request_id);
+  opt("login_key", r.login_key);
+  opt("session_key", r.session_key);
+  opt("event_id", r.event_id);
+  opt("x_request_id", r.x_request_id);
+  w.EndObject();
+  w.Key("provenance");
+  w.StartObject();
+  w.Key("raw_file");
+  str(r.raw_file);
+  w.Key("record_index");
+  w.Uint64(r.record_index);
+  w.Key("byte_offset");
+  w.Uint64(r.byte_offset);
+  w.Key("byte_length");
+  w.Uint64(r.byte_length);
+  w.Key("raw_sha256");
+  str(r.raw_sha256);
+  w.EndObject();
+  opt("outcome", r.outcome);
+  opt("patient_id", r.patient_id);
+  w.Key("collector_activity");
+  w.Bool(r.collector_activity);
+  w.Key("timestamp_precision");
+  if (r.timestamp_precision) {
+    w.Int(*r.timestamp_precision);
+  } else {
+    w.Null();
+  }
+  w.Key("clock_correction_ms");
+  if (r.clock_correction_ms) {
+    w.Int64(*r.clock_correction_ms);
+  } else {
+    w.Null();
+  }
+  w.Key("message");
+  str(r.message);
+  opt("datetime", when);
+  w.Key("timestamp_desc");
+  str(r.timestamp_field);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// Valid UTF-8 that exercises every escape: quotes, backslashes, every control byte, DEL, slashes,
+// multi-byte characters, at every position relative to eight-byte words.
+std::string RandomText(std::mt19937& rng) {
+  static const std::vector<std::string> pieces = {
+      "a", "Z", "0", " ", "\"", "\\", "/", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "abcdefgh",
+      "\n", "\r", "\t", "\b", "\f", std::string(1, '\0'), "\x01", "\x1f", "\x0b", "</script>", "\\u0000"};
+  std::string out;
+  const int n = static_cast<int>(rng() % 40);
+  for (int i = 0; i < n; ++i) out += pieces[rng() % pieces.size()];
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ToJsonLine writes the bytes RapidJSON's Writer writes", "[normalize][record]") {
+  std::mt19937 rng(7);
+  auto opt = [&]() -> std::optional<std::string> {
+    if (rng() % 4 == 0) return std::nullopt;
+    return RandomText(rng);
+  };
+  CHECK(ToJsonLine(Full()) == ReferenceLine(Full()));
+  for (int i = 0; i < 2000; ++i) {
+    Record r;
+    const TimeStatus statuses[] = {TimeStatus::kOk, TimeStatus::kMissing, TimeStatus::kUnparseable, TimeStatus::kAmbiguous,
+                                   TimeStatus::kNonexistent};
+    r.time_status = statuses[rng() % 5];
+    if (rng() % 3 != 0) r.timestamp_ms = static_cast<std::int64_t>(rng() % 4000000000000ull) - 100000000000;
+    r.timestamp_original = RandomText(rng);
+    r.timestamp_field = RandomText(rng);
+    r.source = RandomText(rng);
+    r.stream = RandomText(rng);
+    r.event_type = RandomText(rng);
+    r.action = RandomText(rng);
+    r.actor_user_id = opt();
+    r.actor_username = opt();
+    r.target_object = opt();
+    r.target_record_id = opt();
+    r.target_field = opt();
+    r.old_value = opt();
+    r.new_value = opt();
+    r.client_ip = opt();
+    r.request_id = opt();
+    r.login_key = opt();
+    r.session_key = opt();
+    r.event_id = opt();
+    r.raw_file = RandomText(rng);
+    r.record_index = rng() % 2 ? rng() : UINT64_MAX - rng() % 3;
+    r.byte_offset = rng();
+    r.byte_length = rng() % 100000;
+    r.raw_sha256 = RandomText(rng);
+    r.message = RandomText(rng);
+    r.x_request_id = opt();
+    r.outcome = opt();
+    r.patient_id = opt();
+    r.collector_activity = rng() % 2 == 0;
+    if (rng() % 2) r.timestamp_precision = static_cast<int>(rng() % 10) - 1;
+    if (rng() % 2) r.clock_correction_ms = rng() % 2 ? INT64_MIN + static_cast<std::int64_t>(rng() % 5) : -static_cast<std::int64_t>(rng());
+    const std::string line = ToJsonLine(r);
+    CAPTURE(i, line);
+    REQUIRE(line == ReferenceLine(r));
+  }
 }
