@@ -105,21 +105,6 @@ class Walker {
     }
   }
 
-  // Whether any of the eight bytes at p is '"', '\\' or below 0x20 (the classic word tricks:
-  // a byte equal to c becomes zero under XOR, and a zero or small byte borrows when 0x01 or 0x20
-  // is subtracted from every byte; bytes with the high bit set never match).
-  static bool Special(const char* p) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-    constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    const std::uint64_t quote = w ^ (kOnes * '"');
-    const std::uint64_t backslash = w ^ (kOnes * '\\');
-    const std::uint64_t found = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
-                                ((w - kOnes * 0x20) & ~w);
-    return (found & kHigh) != 0;
-  }
-
   // A string at p_ (which is '"'). When decoded is not null it receives the unescaped text.
   bool String(std::string* decoded) {
     ++p_;  // the opening quote
@@ -128,7 +113,7 @@ class Walker {
       // The common case: a run of plain bytes.
       const size_t run_start = p_;
       // Eight bytes at a time while none of them is a quote, a backslash or a control byte.
-      while (p_ + 8 <= n && !Special(t_.data() + p_)) p_ += 8;
+      while (p_ + 8 <= n && !HasJsonSpecialByte8(t_.data() + p_)) p_ += 8;
       while (p_ < n) {
         const unsigned char c = static_cast<unsigned char>(t_[p_]);
         if (c == '"' || c == '\\' || c < 0x20) break;

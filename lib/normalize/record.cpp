@@ -103,18 +103,6 @@ class LineWriter {
   void Bool(bool b) { out_.append(b ? "true" : "false"); }
 
  private:
-  static bool Plain8(const char* p) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-    constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    const std::uint64_t quote = w ^ (kOnes * '"');
-    const std::uint64_t backslash = w ^ (kOnes * '\\');
-    const std::uint64_t found = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
-                                ((w - kOnes * 0x20) & ~w);
-    return (found & kHigh) == 0;
-  }
-
   void Escaped(std::string_view s) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     out_.push_back('"');
@@ -123,7 +111,7 @@ class LineWriter {
     size_t i = 0;
     while (i < n) {
       const size_t run = i;
-      while (i + 8 <= n && Plain8(p + i)) i += 8;
+      while (i + 8 <= n && !HasJsonSpecialByte8(p + i)) i += 8;
       while (i < n) {
         const unsigned char c = static_cast<unsigned char>(p[i]);
         if (c == '"' || c == '\\' || c < 0x20) break;

@@ -165,3 +165,16 @@ TEST_CASE("IsValidUtf8 finds a bad byte at every offset of a long ASCII text", "
     CHECK_FALSE(IsValidUtf8(truncated));
   }
 }
+
+TEST_CASE("HasJsonSpecialByte8 matches quotes, backslashes and control bytes at each of eight places", "[core]") {
+  for (int at = 0; at < 8; ++at) {
+    for (int b = 0; b < 256; ++b) {
+      char word[8] = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'};
+      word[at] = static_cast<char>(b);
+      const bool special = b == '"' || b == '\\' || b < 0x20;
+      CAPTURE(at, b);
+      CHECK(custody::HasJsonSpecialByte8(word) == special);
+    }
+  }
+  CHECK_FALSE(custody::HasJsonSpecialByte8("\xc3\xa9\xe2\x82\xac\x7f /"));  // UTF-8, DEL and '/' are plain
+}
