@@ -783,6 +783,7 @@ class StreamWriter {
     if (done_ || size == 0) return;
     if (skip_ >= size) {  // the buffer is reused: nothing was handed over
       skip_ -= size;
+      cap_ = Room(room_);
       return;
     }
     data += skip_;
@@ -811,7 +812,16 @@ class StreamWriter {
       return;
     }
     buf_ = room.data();
-    cap_ = room.size();
+    room_ = room.size();
+    cap_ = Room(room_);
+  }
+
+  // What of a lent buffer of `room` bytes to fill before handing it over: no more than the bytes
+  // still to skip and to deliver, so the last buffer goes out as soon as the range is complete
+  // (a ranged stream generates no row past its end).
+  size_t Room(size_t room) const {
+    const uint64_t wanted = skip_ + limit_;
+    return wanted < room ? static_cast<size_t>(wanted) : room;
   }
 
   // After the end (or an abort) the rest of the current row still gets written: into a scratch
@@ -824,6 +834,7 @@ class StreamWriter {
   CsvBufferSink& sink_;
   char* buf_ = nullptr;
   size_t cap_ = 0;
+  size_t room_ = 0;  // size of the buffer the sink lent (cap_ may stop short of it)
   size_t pos_ = 0;
   uint64_t skip_;
   uint64_t limit_;

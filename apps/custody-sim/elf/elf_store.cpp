@@ -22,10 +22,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "elf.h"
 #include "elf/elf_csv.h"
+#include "elf/elf_ranges.h"
 
 namespace custody::sim {
 namespace {
@@ -379,6 +382,32 @@ class ElfStoreImpl final : public ElfStore {
     return gen_.StreamTo(SliceOf(f, version), offset, info.length - offset, sink, &counted.checkpoints);
   }
 
+  // See LogFileRestartOffsets and StreamLogFileRange (elf/elf_ranges.h).
+  std::vector<uint64_t> RestartOffsets(const LogFileInfo& info) const {
+    std::vector<uint64_t> out;
+    const int index = IndexOf(info.id);
+    if (index < 0) return out;
+    const FileRec& f = files_[static_cast<size_t>(index)];
+    const int version = std::clamp(info.version, 1, f.versions);
+    const Counted& counted = CountedFor(static_cast<uint32_t>(index), version);
+    out.reserve(counted.checkpoints.size());
+    for (const elf::Checkpoint& c : counted.checkpoints) {
+      if (c.byte > 0 && c.byte < info.length && (out.empty() || c.byte > out.back())) out.push_back(c.byte);
+    }
+    return out;
+  }
+
+  bool StreamRange(const LogFileInfo& info, uint64_t offset, uint64_t length, CsvBufferSink& sink) const {
+    const int index = IndexOf(info.id);
+    if (index < 0) return false;
+    const FileRec& f = files_[static_cast<size_t>(index)];
+    const int version = std::clamp(info.version, 1, f.versions);
+    if (offset >= info.length) return true;
+    length = std::min(length, info.length - offset);
+    const Counted& counted = CountedFor(static_cast<uint32_t>(index), version);
+    return gen_.StreamTo(SliceOf(f, version), offset, length, sink, &counted.checkpoints);
+  }
+
  private:
   struct Entry {
     TimeMs created;
@@ -642,6 +671,44 @@ bool ElfStore::StreamTo(const LogFileInfo& info, uint64_t offset, CsvBufferSink&
     }
     return true;
   });
+}
+
+std::vector<uint64_t> LogFileRestartOffsets(const ElfStore& store, const LogFileInfo& info) {
+  const auto* impl = dynamic_cast<const ElfStoreImpl*>(&store);
+  return impl != nullptr ? impl->RestartOffsets(info) : std::vector<uint64_t>{};
+}
+
+namespace {
+
+// Passes on the first `length` bytes, then stops the stream (a store without ranged streams).
+class LimitSink final : public CsvBufferSink {
+ public:
+  LimitSink(CsvBufferSink& sink, uint64_t length) : sink_(sink), left_(length) {}
+  std::span<char> Buffer() override {
+    if (left_ == 0) return {};
+    const std::span<char> room = sink_.Buffer();
+    return room.first(static_cast<size_t>(std::min<uint64_t>(room.size(), left_)));
+  }
+  bool Commit(char* data, size_t size) override {
+    left_ -= std::min<uint64_t>(size, left_);
+    return sink_.Commit(data, size);
+  }
+  bool complete() const { return left_ == 0; }
+
+ private:
+  CsvBufferSink& sink_;
+  uint64_t left_;
+};
+
+}  // namespace
+
+bool StreamLogFileRange(const ElfStore& store, const LogFileInfo& info, uint64_t offset, uint64_t length,
+                        CsvBufferSink& sink) {
+  if (const auto* impl = dynamic_cast<const ElfStoreImpl*>(&store)) return impl->StreamRange(info, offset, length, sink);
+  if (offset >= info.length) return true;
+  LimitSink limited(sink, std::min(length, info.length - offset));
+  const bool ok = store.StreamTo(info, offset, limited);
+  return ok || limited.complete();
 }
 
 std::unique_ptr<ElfStore> MakeElfStore(const OrgConfig& config, const Activity& activity,

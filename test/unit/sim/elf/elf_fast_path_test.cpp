@@ -5,13 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <span>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "activity.h"
 #include "elf.h"
+#include "elf/elf_ranges.h"
 #include "model.h"
 #include "org/sim_org.h"
 #include "server/logfile_body.h"
@@ -19,14 +23,14 @@
 namespace custody::sim {
 namespace {
 
-std::unique_ptr<Org> BuildOrg(const std::string& scenario, uint64_t seed) {
+std::unique_ptr<Org> BuildOrg(const std::string& scenario, uint64_t seed, uint64_t elf_bytes_per_day = 3000000) {
   OrgConfig c;
   c.seed = seed;
   c.users = 40;
   c.patients = 500;
   c.history_rows = 1000;
   c.days = 3;
-  c.elf_bytes_per_day = 3000000;
+  c.elf_bytes_per_day = elf_bytes_per_day;
   c.scenario = scenario;
   std::string error;
   auto org = MakeOrg(c, &error);
@@ -291,6 +295,148 @@ TEST_CASE("StreamLogFile stops its generator when the receiver gives up", "[elf]
   LogFileInfo unknown = big;
   unknown.id = "0AT000000000000AAA";
   CHECK_FALSE(StreamLogFile(store, unknown, [](char*, size_t) { return true; }));
+}
+
+
+// Collects what a ranged stream commits; checks the commits stay inside the lent buffers.
+class RangeSink final : public CsvBufferSink {
+ public:
+  std::span<char> Buffer() override {
+    ++lent;
+    return {buffer_, sizeof buffer_};
+  }
+  bool Commit(char* data, size_t size) override {
+    CHECK(data >= buffer_);
+    CHECK(data + size <= buffer_ + sizeof buffer_);
+    out.append(data, size);
+    ++commits;
+    return true;
+  }
+  std::string out;
+  int lent = 0;
+  int commits = 0;
+
+ private:
+  char buffer_[70000];
+};
+
+TEST_CASE("A file's restart offsets cut it into ranges that StreamLogFileRange streams alone", "[elf][fast]") {
+  const auto org = BuildOrg("", 5, 30000000);
+  const ElfStore& store = org->EventLogFiles();
+  const std::vector<LogFileInfo> files = Files(*org);
+  const LogFileInfo& big = files[0];
+  const std::string whole = StreamWhole(store, big, 0);
+  REQUIRE(whole.size() == big.length);
+  const std::vector<uint64_t> restarts = LogFileRestartOffsets(store, big);
+  REQUIRE(restarts.size() >= 4);
+  CHECK(std::is_sorted(restarts.begin(), restarts.end()));
+  CHECK(std::adjacent_find(restarts.begin(), restarts.end()) == restarts.end());
+  CHECK(restarts.front() > 0);
+  CHECK(restarts.back() < big.length);
+  std::string joined;
+  uint64_t begin = 0;
+  std::vector<uint64_t> ends = restarts;
+  ends.push_back(big.length);
+  for (const uint64_t end : ends) {
+    INFO("range " << begin << "-" << end);
+    if (end < big.length) CHECK(whole[end - 1] == '\n');  // each range ends with a whole row
+    RangeSink sink;
+    CHECK(StreamLogFileRange(store, big, begin, end - begin, sink));
+    CHECK(sink.out.size() == end - begin);
+    // The last buffer goes out at the range's end: no buffer is lent past it.
+    CHECK(sink.lent == sink.commits);
+    joined += sink.out;
+    begin = end;
+  }
+  CHECK(joined == whole);
+  // Ranges that do not start or end at a restart point, and one running past the end of the file.
+  for (const auto& [offset, length] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {1, 10}, {restarts[1] - 3, 7}, {big.length / 2 + 11, 100001}, {big.length - 5, 1000}, {0, 1}}) {
+    INFO("offset " << offset << " length " << length);
+    RangeSink sink;
+    CHECK(StreamLogFileRange(store, big, offset, length, sink));
+    CHECK(sink.out == whole.substr(offset, length));
+  }
+  RangeSink past_end;
+  CHECK(StreamLogFileRange(store, big, big.length, 10, past_end));
+  CHECK(past_end.out.empty());
+  LogFileInfo unknown = big;
+  unknown.id = "0AT000000000000AAA";
+  RangeSink none;
+  CHECK_FALSE(StreamLogFileRange(store, unknown, 0, 10, none));
+  CHECK(LogFileRestartOffsets(store, unknown).empty());
+  // A small file has no restart point: StreamLogFile generates it in one piece.
+  CHECK(LogFileRestartOffsets(store, files.back()).empty());
+}
+
+TEST_CASE("StreamLogFile with two generator threads delivers every range in file order", "[elf][fast]") {
+  const auto org = BuildOrg("", 5, 30000000);
+  const ElfStore& store = org->EventLogFiles();
+  const std::vector<LogFileInfo> files = Files(*org);
+  const LogFileInfo& big = files[0];
+  REQUIRE(big.length > 8 * kLogFileMinRangeBytes);
+  REQUIRE(!LogFileRestartOffsets(store, big).empty());
+  // A file a little over one buffer (no ranges: one thread) and the largest ones.
+  std::vector<LogFileInfo> picked = {files[0], files[1], files[2]};
+  for (const LogFileInfo& f : files) {
+    if (f.length > kLogFileBufferSize && f.length < 2 * kLogFileBufferSize) {
+      picked.push_back(f);
+      break;
+    }
+  }
+  for (const LogFileInfo& info : picked) {
+    INFO(info.event_type << " " << info.length);
+    for (int round = 0; round < 3; ++round) {  // the two threads race differently each time
+      std::string wire;
+      ChunkedBody body([&](const char* p, size_t n) {
+        wire.append(p, n);
+        return true;
+      });
+      size_t short_chunks = 0;
+      size_t last = 0;
+      CHECK(StreamLogFile(store, info, [&](char* p, size_t n) {
+        CHECK(n > 0);
+        CHECK(n <= kLogFileBufferSize);
+        if (last != 0 && last < kLogFileBufferSize) ++short_chunks;
+        last = n;
+        return body.WriteFramed(p, n);
+      }));
+      CHECK(body.Finish());
+      int chunks = 0;
+      CHECK(Unchunk(wire, &chunks) == StreamWhole(store, info, 0));
+      // Each range but the last ends with a short buffer: a file of many ranges shows several.
+      if (info.length > 8 * kLogFileMinRangeBytes) CHECK(short_chunks >= 3);
+    }
+  }
+}
+
+TEST_CASE("StreamLogFile stops both generator threads when the receiver gives up mid-file", "[elf][fast]") {
+  const auto org = BuildOrg("", 5, 30000000);
+  const ElfStore& store = org->EventLogFiles();
+  const LogFileInfo big = Files(*org)[0];
+  REQUIRE(big.length > 8 * kLogFileMinRangeBytes);
+  int total = 0;
+  CHECK(StreamLogFile(store, big, [&](char*, size_t) { return ++total > 0; }));
+  REQUIRE(total > 12);
+  // Early, at a range's end, in the second worker's first range, late, and at the last buffer.
+  for (const int give_up_after : {1, 2, 3, 5, 9, total / 2, total - 1, total}) {
+    INFO("give up after " << give_up_after << " of " << total);
+    int delivered = 0;
+    std::string got;
+    CHECK_FALSE(StreamLogFile(store, big, [&](char* p, size_t n) {
+      got.append(p, n);
+      return ++delivered < give_up_after;
+    }));
+    CHECK(delivered == give_up_after);
+    CHECK(StreamWhole(store, big, 0).compare(0, got.size(), got) == 0);  // what went out was in order
+  }
+  // The receiver waits between buffers, so both workers fill their rings and wait, then stop.
+  int delivered = 0;
+  CHECK_FALSE(StreamLogFile(store, big, [&](char*, size_t) {
+    if (delivered == 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return ++delivered < 4;
+  }));
+  CHECK(delivered == 4);
 }
 
 }  // namespace
