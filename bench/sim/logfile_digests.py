@@ -14,14 +14,10 @@ length equals LogFileLength, and stops the simulator with SIGTERM. Standard libr
 import argparse
 import hashlib
 import http.client
-import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 COMMON = ["--start", "2026-04-01T00:00:00Z", "--gzip", "never", "--history-rows", "1000"]
 
@@ -51,69 +47,17 @@ CONFIGS = [
 ]
 
 
-class Sim:
-    def __init__(self, binary, args, tmp, name):
-        self.name = name
-        out_path = os.path.join(tmp, name + ".json")
-        self.err_path = os.path.join(tmp, name + ".err")
-        with open(out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen([binary, "--dir", os.path.join(tmp, name)] + args, stdout=out,
-                                         stderr=err, stdin=subprocess.DEVNULL)
-        deadline = time.time() + 600
-        while True:
-            with open(out_path, "rb") as f:
-                line = f.readline()
-            if line.endswith(b"\n"):
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"custody-sim ({name}) exited with {self.proc.returncode}")
-            if time.time() > deadline:
-                self.proc.kill()
-                raise RuntimeError(f"custody-sim ({name}) printed no startup line in 600 s")
-            time.sleep(0.05)
-        self.info = json.loads(line)
-        u = urllib.parse.urlsplit(self.info["instance_url"])
-        self.host, self.port = u.hostname, u.port
-        self.base = f"/services/data/v{self.info['api_version']}"
-        self.token = self._token()
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import simbench  # noqa: E402  (its Sim starts the simulator, gets a token, pages queries, stops it)
 
-    def _token(self):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        body = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": self.info["client_id"],
-                                       "client_secret": self.info["client_secret"]})
-        conn.request("POST", "/services/oauth2/token", body=body,
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})
-        r = conn.getresponse()
-        data = r.read()
-        conn.close()
-        if r.status != 200:
-            raise RuntimeError(f"client_credentials: HTTP {r.status}")
-        return json.loads(data)["access_token"]
 
-    def get(self, path):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=900)
-        conn.request("GET", path, headers={"Authorization": "Bearer " + self.token,
-                                           "Accept-Encoding": "identity"})
-        return conn, conn.getresponse()
-
-    def query(self, soql):
-        path = self.base + "/query?q=" + urllib.parse.quote(soql)
-        records = []
-        for _ in range(100000):
-            conn, r = self.get(path)
-            data = r.read()
-            conn.close()
-            if r.status != 200:
-                raise RuntimeError(f"{soql}: HTTP {r.status}: {data[:300]!r}")
-            page = json.loads(data)
-            records.extend(page["records"])
-            if page.get("done", True):
-                return records
-            path = page["nextRecordsUrl"]
-        raise RuntimeError("too many pages")
-
+class Sim(simbench.Sim):
     def digest(self, file_id):
-        conn, r = self.get(f"{self.base}/sobjects/EventLogFile/{file_id}/LogFile")
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=900)
+        conn.request("GET", f"{self.base}/sobjects/EventLogFile/{file_id}/LogFile",
+                     headers={"Authorization": "Bearer " + self.token, "Accept-Encoding": "identity"})
+        r = conn.getresponse()
         if r.status != 200:
             raise RuntimeError(f"LogFile {file_id}: HTTP {r.status}")
         h = hashlib.sha256()
@@ -127,15 +71,6 @@ class Sim:
         conn.close()
         return n, h.hexdigest()
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f"custody-sim ({self.name}) did not exit within 30 s of SIGTERM")
-
 
 def digests(binary, only):
     lines = []
@@ -148,7 +83,7 @@ def digests(binary, only):
             try:
                 hourly = "--hourly-elf" in flags
                 fields = "Id, EventType, LogDate, ApiVersion, LogFileLength" + (", Interval, Sequence" if hourly else "")
-                recs = sim.query(f"SELECT {fields} FROM EventLogFile")
+                recs, _ = sim.query_all_pages(f"SELECT {fields} FROM EventLogFile")
                 recs.sort(key=lambda r: (r["LogDate"], r["EventType"], r.get("Sequence") or 0, r["Id"]))
                 total = 0
                 for r in recs:
