@@ -7,6 +7,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "org/calendar.h"
+
 // Row emitters are inlined into each column's call site so that, with the column a compile-time
 // constant, only that column's code remains.
 #define ELF_ALWAYS_INLINE __attribute__((always_inline)) inline
@@ -429,16 +431,11 @@ Civil CivilFromSeconds(int64_t secs) {
     rem += 86400;
     --days;
   }
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
+  const gen::CivilDate date = gen::CivilFromDays(days);
   Civil c{};
-  c.day = doy - (153 * mp + 2) / 5 + 1;
-  c.month = mp < 10 ? mp + 3 : mp - 9;
-  c.year = static_cast<int64_t>(yoe) + era * 400 + (c.month <= 2 ? 1 : 0);
+  c.day = date.day;
+  c.month = date.month;
+  c.year = date.year;
   c.hour = static_cast<unsigned>(rem / 3600);
   c.minute = static_cast<unsigned>(rem / 60 % 60);
   c.second = static_cast<unsigned>(rem % 60);

@@ -362,24 +362,28 @@ class ElfStoreImpl final : public ElfStore {
     return version != 0 && now >= f.v[version - 1].created + retention_;
   }
 
-  bool Stream(const LogFileInfo& info, uint64_t offset, const ChunkSink& sink) const override {
+  // The file's slice and restart points, for streaming from offset; false for an unknown file.
+  template <typename Generate>
+  bool WithFile(const LogFileInfo& info, uint64_t offset, const Generate& generate) const {
     const int index = IndexOf(info.id);
     if (index < 0) return false;
     const FileRec& f = files_[static_cast<size_t>(index)];
     const int version = std::clamp(info.version, 1, f.versions);
     if (offset >= info.length) return true;
     const Counted& counted = CountedFor(static_cast<uint32_t>(index), version);
-    return gen_.Stream(SliceOf(f, version), offset, info.length - offset, sink, &counted.checkpoints);
+    return generate(SliceOf(f, version), &counted.checkpoints);
+  }
+
+  bool Stream(const LogFileInfo& info, uint64_t offset, const ChunkSink& sink) const override {
+    return WithFile(info, offset, [&](const auto& slice, const auto* checkpoints) {
+      return gen_.Stream(slice, offset, info.length - offset, sink, checkpoints);
+    });
   }
 
   bool StreamTo(const LogFileInfo& info, uint64_t offset, CsvBufferSink& sink) const override {
-    const int index = IndexOf(info.id);
-    if (index < 0) return false;
-    const FileRec& f = files_[static_cast<size_t>(index)];
-    const int version = std::clamp(info.version, 1, f.versions);
-    if (offset >= info.length) return true;
-    const Counted& counted = CountedFor(static_cast<uint32_t>(index), version);
-    return gen_.StreamTo(SliceOf(f, version), offset, info.length - offset, sink, &counted.checkpoints);
+    return WithFile(info, offset, [&](const auto& slice, const auto* checkpoints) {
+      return gen_.StreamTo(slice, offset, info.length - offset, sink, checkpoints);
+    });
   }
 
   // See LogFileRestartOffsets and StreamLogFileRange (elf/elf_ranges.h).
@@ -398,14 +402,9 @@ class ElfStoreImpl final : public ElfStore {
   }
 
   bool StreamRange(const LogFileInfo& info, uint64_t offset, uint64_t length, CsvBufferSink& sink) const {
-    const int index = IndexOf(info.id);
-    if (index < 0) return false;
-    const FileRec& f = files_[static_cast<size_t>(index)];
-    const int version = std::clamp(info.version, 1, f.versions);
-    if (offset >= info.length) return true;
-    length = std::min(length, info.length - offset);
-    const Counted& counted = CountedFor(static_cast<uint32_t>(index), version);
-    return gen_.StreamTo(SliceOf(f, version), offset, length, sink, &counted.checkpoints);
+    return WithFile(info, offset, [&](const auto& slice, const auto* checkpoints) {
+      return gen_.StreamTo(slice, offset, std::min(length, info.length - offset), sink, checkpoints);
+    });
   }
 
  private:

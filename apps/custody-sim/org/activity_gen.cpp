@@ -100,16 +100,10 @@ void AppendIsoSeconds(TimeMs t, std::string* out) {
     rem += 86400;
     --days;
   }
-  // Days to civil date (H. Hinnant's civil_from_days), as FormatIsoZ does.
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
+  const CivilDate c = CivilFromDays(days);
+  const int64_t year = c.year;
+  const unsigned month = c.month;
+  const unsigned day = c.day;
   if (year < 0 || year > 9999) {  // not four digits: the general formatter's exact text
     out->append(IsoSeconds(t));
     return;

@@ -6,28 +6,15 @@
 #include <cmath>
 #include <cstdio>
 
+#include "org/calendar.h"
+
 namespace custody::sim::soql {
 namespace {
 
 constexpr int64_t kDayMs = 86400000;
 
-struct Civil {
-  int64_t year;
-  unsigned month;
-  unsigned day;
-};
-
-Civil CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return Civil{static_cast<int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
-}
+using gen::CivilFromDays;
+using Civil = gen::CivilDate;
 
 void Put2(char* p, unsigned v) {
   p[0] = static_cast<char>('0' + v / 10);
