@@ -66,16 +66,23 @@ bool WriteEntry(std::FILE* f, const Entry& e) {
          (len == 0 || std::fwrite(e.line.data(), 1, len, f) == len);
 }
 
-// Reads the next record; false at a clean end, error on a short record.
-Result<bool> ReadEntry(std::FILE* f, Entry& e, const std::filesystem::path& path) {
+// Reads the next record's key (timestamp, sequence, line length); false at a clean end.
+Result<bool> ReadKey(std::FILE* f, Entry& e, std::uint64_t& len, const std::filesystem::path& path) {
   if (std::fread(&e.ts, sizeof e.ts, 1, f) != 1) {
     if (std::feof(f) && !std::ferror(f)) return false;
     return IoError("read", path, errno);
   }
-  std::uint64_t len = 0;
   if (std::fread(&e.seq, sizeof e.seq, 1, f) != 1 || std::fread(&len, sizeof len, 1, f) != 1) {
     return Error(ErrorCode::kIo, "read " + path.string() + ": truncated run file");
   }
+  return true;
+}
+
+// Reads the next record; false at a clean end, error on a short record.
+Result<bool> ReadEntry(std::FILE* f, Entry& e, const std::filesystem::path& path) {
+  std::uint64_t len = 0;
+  auto key = ReadKey(f, e, len, path);
+  if (!key || !*key) return key;
   e.line.resize(len);
   if (len != 0 && std::fread(e.line.data(), 1, len, f) != len) {
     return Error(ErrorCode::kIo, "read " + path.string() + ": truncated run file");
@@ -127,15 +134,9 @@ class RunReader {
   RunReader(Run run, FilePtr file, FilePtr keys) : run_(std::move(run)), file_(std::move(file)), keys_(std::move(keys)) {}
 
   Result<bool> ReadKeyed() {
-    std::FILE* k = keys_.get();
-    if (std::fread(&current_.ts, sizeof current_.ts, 1, k) != 1) {
-      if (std::feof(k) && !std::ferror(k)) return false;
-      return IoError("read", run_.keys, errno);
-    }
     std::uint64_t len = 0;
-    if (std::fread(&current_.seq, sizeof current_.seq, 1, k) != 1 || std::fread(&len, sizeof len, 1, k) != 1) {
-      return Error(ErrorCode::kIo, "read " + run_.keys.string() + ": truncated key file");
-    }
+    auto key = ReadKey(keys_.get(), current_, len, run_.keys);
+    if (!key || !*key) return key;
     current_.line.resize(len);
     if ((len != 0 && std::fread(current_.line.data(), 1, len, file_.get()) != len) || std::fgetc(file_.get()) != '\n') {
       return Error(ErrorCode::kIo, "read " + run_.path.string() + ": truncated in-order run");
@@ -225,7 +226,7 @@ class TimelineWriterImpl final : public TimelineWriter {
 
   // While every line comes after the one before (one stream read in time order, the usual case),
   // lines go straight to a file in the output's form, keys beside them: nothing is held, sorted or
-  // merged, and Finish only renames that file.
+  // merged, and Finish only links that file into place.
   Status AppendInOrder(std::int64_t ts, std::uint64_t seq, const std::string& line) {
     if (!in_order_lines_) {
       in_order_run_ = Run{work_dir_ / (prefix_ + "in-order.jsonl"), work_dir_ / (prefix_ + "in-order.keys")};
