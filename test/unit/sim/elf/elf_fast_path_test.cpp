@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -407,6 +408,33 @@ TEST_CASE("StreamLogFile with two generator threads delivers every range in file
       // Each range but the last ends with a short buffer: a file of many ranges shows several.
       if (info.length > 8 * kLogFileMinRangeBytes) CHECK(short_chunks >= 3);
     }
+  }
+}
+
+TEST_CASE("StreamLogFile's workers share one bounded pool and never starve the range being sent",
+          "[elf][fast]") {
+  const auto org = BuildOrg("", 5, 30000000);
+  const ElfStore& store = org->EventLogFiles();
+  const LogFileInfo big = Files(*org)[0];
+  REQUIRE(big.length > 8 * kLogFileMinRangeBytes);
+  const std::string whole = StreamWhole(store, big, 0);
+  // The receiver is slow at first, so the worker on the next ranges fills the pool while the
+  // range being sent still needs buffers; then it is fast. Every byte still comes out in order.
+  for (const int slow_buffers : {0, 3, 12, 40}) {
+    INFO("slow for the first " << slow_buffers << " buffers");
+    std::string got;
+    std::set<const char*> buffers;
+    int delivered = 0;
+    CHECK(StreamLogFile(store, big, [&](char* p, size_t n) {
+      if (delivered++ < slow_buffers) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      buffers.insert(p);
+      got.append(p, n);
+      return true;
+    }));
+    CHECK(got == whole);
+    // Memory is the pool whatever the file size: no more distinct buffers than it has.
+    CHECK(buffers.size() <= kLogFilePoolBuffers);
+    CHECK(static_cast<uint64_t>(delivered) * kLogFileBufferSize >= big.length);
   }
 }
 
