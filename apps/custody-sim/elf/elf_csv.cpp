@@ -480,7 +480,7 @@ inline uint64_t Load8(const char* p) {
 
 // memcpy for the short pieces a row is made of, inline (no libc call): overlapping moves of 4, 8
 // or 16 bytes; longer pieces go to memcpy.
-inline void CopySmall(char* dst, const char* src, size_t n) {
+ELF_ALWAYS_INLINE void CopySmall(char* dst, const char* src, size_t n) {
   if (n >= 8) {
     if (n > 32) {
       std::memcpy(dst, src, n);
