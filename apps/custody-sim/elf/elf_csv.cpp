@@ -478,12 +478,17 @@ inline uint64_t Load8(const char* p) {
   return v;
 }
 
-// memcpy for the short pieces a row is made of, inline (no libc call): overlapping moves of 4, 8
-// or 16 bytes; longer pieces go to memcpy.
+// Pieces longer than 32 bytes: out of line (so the inlined short cases below stay small and the
+// compiler does not size-check a path a short buffer never takes).
+__attribute__((noinline)) void CopyLong(char* dst, const char* src, size_t n) { std::memcpy(dst, src, n); }
+
+// memcpy for the short pieces a row is made of, always inline (no call; with a length known at
+// compile time, one or two moves): overlapping moves of 4, 8 or 16 bytes; longer pieces go to
+// CopyLong.
 ELF_ALWAYS_INLINE void CopySmall(char* dst, const char* src, size_t n) {
   if (n >= 8) {
     if (n > 32) {
-      std::memcpy(dst, src, n);
+      CopyLong(dst, src, n);
     } else if (n > 16) {
       uint64_t a, b, c, d;
       std::memcpy(&a, src, 8);

@@ -300,9 +300,11 @@ std::string World::PersonLast(uint64_t person) const {
 }
 
 std::string World::Mrn(uint64_t patient) const {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "MRN-%08llu", static_cast<unsigned long long>(10000000 + patient * 7 % 89999999));
-  return buf;
+  // "MRN-%08llu" without printf (this runs for every PHI-bearing URI of a LogFile row).
+  std::string out = "MRN-00000000";
+  uint64_t v = 10000000 + patient * 7 % 89999999;
+  for (size_t i = out.size(); v != 0 && i > 4; v /= 10) out[--i] = static_cast<char>('0' + v % 10);
+  return out;
 }
 
 int64_t World::BirthDays(uint64_t person) const {

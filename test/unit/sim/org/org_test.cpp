@@ -14,6 +14,7 @@
 #include "elf.h"
 #include "model.h"
 #include "org/ids.h"
+#include "org/population.h"
 #include "org/rng.h"
 #include "org/sim_org.h"
 
@@ -838,6 +839,19 @@ TEST_CASE("a 5,000,000-row history org builds in little memory and serves its la
   uint64_t bytes = 0;
   for (uint64_t i = 0; i < 1000; ++i) bytes += Render(patients->Row(patients->Count(now) - 1 - i * 7, now)).size();
   CHECK(bytes > 0);
+}
+
+TEST_CASE("medical record numbers are MRN- and eight digits, the same as printf's %08llu", "[sim-org]") {
+  const gen::World world(SmallConfig());
+  CHECK(world.Mrn(0) == "MRN-10000000");
+  CHECK(world.Mrn(1) == "MRN-10000007");
+  for (const uint64_t patient : {2ull, 499ull, 12857142ull, 12857143ull, 89999998ull, 1000000007ull, ~0ull / 7}) {
+    char want[32];
+    std::snprintf(want, sizeof want, "MRN-%08llu",
+                  static_cast<unsigned long long>(10000000 + patient * 7 % 89999999));
+    INFO(patient);
+    CHECK(world.Mrn(patient) == want);
+  }
 }
 
 }  // namespace
