@@ -51,7 +51,7 @@ using FramedChunkSink = std::function<bool(char* data, size_t size)>;
 inline constexpr size_t kLogFileBufferSize = 256 * 1024;
 inline constexpr size_t kLogFileBuffers = 4;
 inline constexpr size_t kLogFileWorkers = 2;
-inline constexpr size_t kLogFilePoolBuffers = 32;
+inline constexpr size_t kLogFilePoolBuffers = 12;
 inline constexpr uint64_t kLogFileMinRangeBytes = 512 * 1024;
 bool StreamLogFile(const ElfStore& store, const LogFileInfo& file, const FramedChunkSink& deliver);
 
