@@ -260,7 +260,7 @@ TEST_CASE("StreamLogFile delivers a large file in order through its generator th
   const ElfStore& store = org->EventLogFiles();
   const std::vector<LogFileInfo> files = Files(*org);
   const LogFileInfo big = files[0];
-  REQUIRE(big.length > 4 * kLogFileBufferSize);  // several trips around the ring
+  REQUIRE(big.length > 4 * kLogFileBufferSize);  // several buffers
   const LogFileInfo small = files.back();
   REQUIRE(small.length <= kLogFileBufferSize);
   for (const LogFileInfo& info : {big, small}) {
@@ -458,7 +458,7 @@ TEST_CASE("StreamLogFile stops both generator threads when the receiver gives up
     CHECK(delivered == give_up_after);
     CHECK(StreamWhole(store, big, 0).compare(0, got.size(), got) == 0);  // what went out was in order
   }
-  // The receiver waits between buffers, so both workers fill their rings and wait, then stop.
+  // The receiver waits between buffers, so both workers fill the pool and wait, then stop.
   int delivered = 0;
   CHECK_FALSE(StreamLogFile(store, big, [&](char*, size_t) {
     if (delivered == 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
