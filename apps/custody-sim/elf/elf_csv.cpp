@@ -492,8 +492,8 @@ inline uint64_t Load8(const char* p) {
 __attribute__((noinline)) void CopyLong(char* dst, const char* src, size_t n) { std::memcpy(dst, src, n); }
 
 // memcpy for the short pieces a row is made of, always inline in optimized builds (no call; with
-// a length known at compile time, one or two moves): overlapping moves of 4, 8 or 16 bytes; longer pieces go to
-// CopyLong.
+// a length known at compile time, one or two moves): overlapping moves of 4, 8 or 16 bytes;
+// longer pieces go to CopyLong.
 ELF_INLINE_COPY void CopySmall(char* dst, const char* src, size_t n) {
   if (n >= 8) {
     if (n > 32) {
