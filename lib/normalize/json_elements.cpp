@@ -7,7 +7,6 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,7 +15,7 @@ namespace custody::normalize {
 
 namespace {
 
-constexpr int kMaxDepth = 512;  // deeper nesting is refused rather than risking the stack
+constexpr size_t kMaxDepth = 512;  // deeper nesting is refused rather than risking the stack
 
 // An RFC 6901 array index token: digits, no leading zero.
 std::optional<std::uint64_t> ArrayIndexOf(const std::string& token) {
@@ -29,313 +28,6 @@ std::optional<std::uint64_t> ArrayIndexOf(const std::string& token) {
   }
   return v;
 }
-
-// One pass over the text that checks the JSON grammar (RFC 8259) and, on the way, notes the byte
-// ranges of the elements at the pointer. Nothing is copied except object keys that contain
-// escapes and lie on the pointer's path.
-class Walker {
- public:
-  Walker(std::string_view text, std::vector<std::string> tokens) : t_(text), tokens_(std::move(tokens)) {}
-
-  Status Run() {
-    SkipSpace();
-    if (!Walk(0, 0)) return Error();
-    SkipSpace();
-    if (p_ != t_.size()) {
-      Fail("text after the JSON value");
-      return Error();
-    }
-    return Status::Ok();
-  }
-
-  const std::vector<JsonElement>& elements() const { return elements_; }
-
- private:
-  Status Error() const {
-    return custody::Error(ErrorCode::kParse, "invalid JSON at byte offset " + std::to_string(err_pos_) + ": " + err_);
-  }
-
-  bool Fail(std::string what) {
-    if (err_.empty()) {
-      err_ = std::move(what);
-      err_pos_ = p_;
-    }
-    return false;
-  }
-
-  bool FailChar() {
-    if (p_ >= t_.size()) return Fail("unexpected end of text");
-    const unsigned char c = static_cast<unsigned char>(t_[p_]);
-    if (c >= 0x20 && c < 0x7F) return Fail(std::string("unexpected character '") + static_cast<char>(c) + "'");
-    return Fail("unexpected byte " + std::to_string(c));
-  }
-
-  void SkipSpace() {
-    while (p_ < t_.size()) {
-      const char c = t_[p_];
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') break;
-      ++p_;
-    }
-  }
-
-  bool Peek(char c) const { return p_ < t_.size() && t_[p_] == c; }
-
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
-  static void AppendUtf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  // A string at p_ (which is '"'). When decoded is not null it receives the unescaped text.
-  bool String(std::string* decoded) {
-    ++p_;  // the opening quote
-    const size_t n = t_.size();
-    while (true) {
-      // The common case: a run of plain bytes.
-      const size_t run_start = p_;
-      // Eight bytes at a time while none of them is a quote, a backslash or a control byte.
-      while (p_ + 8 <= n && !HasJsonSpecialByte8(t_.data() + p_)) p_ += 8;
-      while (p_ < n) {
-        const unsigned char c = static_cast<unsigned char>(t_[p_]);
-        if (c == '"' || c == '\\' || c < 0x20) break;
-        ++p_;
-      }
-      if (decoded != nullptr) decoded->append(t_.data() + run_start, p_ - run_start);
-      if (p_ >= n) return Fail("unterminated string");
-      const char c = t_[p_];
-      if (c == '"') {
-        ++p_;
-        return true;
-      }
-      if (c != '\\') return Fail("control character in a string");
-      ++p_;
-      if (p_ >= n) return Fail("unterminated string");
-      const char e = t_[p_];
-      char plain = 0;
-      switch (e) {
-        case '"': plain = '"'; break;
-        case '\\': plain = '\\'; break;
-        case '/': plain = '/'; break;
-        case 'b': plain = '\b'; break;
-        case 'f': plain = '\f'; break;
-        case 'n': plain = '\n'; break;
-        case 'r': plain = '\r'; break;
-        case 't': plain = '\t'; break;
-        case 'u': {
-          if (p_ + 4 >= n) return Fail("truncated \\u escape");
-          std::uint32_t cp = 0;
-          for (int i = 1; i <= 4; ++i) {
-            const int h = Hex(t_[p_ + i]);
-            if (h < 0) return Fail("bad \\u escape");
-            cp = cp * 16 + static_cast<std::uint32_t>(h);
-          }
-          p_ += 5;
-          if (decoded != nullptr) {
-            // A surrogate pair spells one code point; a lone surrogate is kept as U+FFFD.
-            if (cp >= 0xD800 && cp <= 0xDBFF && p_ + 5 < n && t_[p_] == '\\' && t_[p_ + 1] == 'u') {
-              std::uint32_t lo = 0;
-              bool ok = true;
-              for (int i = 2; i <= 5; ++i) {
-                const int h = Hex(t_[p_ + i]);
-                if (h < 0) ok = false;
-                lo = lo * 16 + static_cast<std::uint32_t>(h < 0 ? 0 : h);
-              }
-              if (ok && lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p_ += 6;
-              }
-            }
-            if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-            AppendUtf8(*decoded, cp);
-          }
-          continue;
-        }
-        default:
-          return Fail("bad escape in a string");
-      }
-      ++p_;
-      if (decoded != nullptr) decoded->push_back(plain);
-    }
-  }
-
-  bool Digits() {
-    const size_t start = p_;
-    while (p_ < t_.size() && t_[p_] >= '0' && t_[p_] <= '9') ++p_;
-    return p_ > start;
-  }
-
-  bool Number() {
-    if (Peek('-')) ++p_;
-    if (Peek('0')) {
-      ++p_;
-    } else if (!Digits()) {
-      return Fail("bad number");
-    }
-    if (Peek('.')) {
-      ++p_;
-      if (!Digits()) return Fail("bad number: no digits after '.'");
-    }
-    if (Peek('e') || Peek('E')) {
-      ++p_;
-      if (Peek('+') || Peek('-')) ++p_;
-      if (!Digits()) return Fail("bad number: no exponent digits");
-    }
-    return true;
-  }
-
-  bool Literal(const char* word) {
-    const size_t len = std::strlen(word);
-    if (t_.substr(p_, len) != word) return FailChar();
-    p_ += len;
-    return true;
-  }
-
-  // Checks and skips one value at p_ (no leading space). target_level >= 0: the value's
-  // members/elements are walked along the pointer from that level.
-  bool Walk(size_t level, int depth) {
-    if (p_ >= t_.size()) return Fail("unexpected end of text");
-    if (level == tokens_.size() && !emitted_) return Target(depth);
-    const bool on_path = level < tokens_.size() && !emitted_;
-    const char c = t_[p_];
-    if (c == '{') {
-      if (depth >= kMaxDepth) return Fail("nesting deeper than " + std::to_string(kMaxDepth));
-      ++p_;
-      SkipSpace();
-      if (Peek('}')) {
-        ++p_;
-        return true;
-      }
-      bool matched = false;
-      std::string key;
-      while (true) {
-        if (!Peek('"')) return p_ >= t_.size() ? Fail("unexpected end of text") : Fail("expected a member name");
-        bool this_one = false;
-        if (on_path && !matched) {
-          key.clear();
-          if (!String(&key)) return false;
-          this_one = key == tokens_[level];
-        } else if (!String(nullptr)) {
-          return false;
-        }
-        SkipSpace();
-        if (!Peek(':')) return Fail("expected ':'");
-        ++p_;
-        SkipSpace();
-        // The first member of that name is the one (RFC 6901 leaves duplicates undefined).
-        if (!Walk(this_one ? level + 1 : tokens_.size() + 1, depth + 1)) return false;
-        if (this_one) matched = true;
-        SkipSpace();
-        if (Peek(',')) {
-          ++p_;
-          SkipSpace();
-          continue;
-        }
-        if (Peek('}')) {
-          ++p_;
-          return true;
-        }
-        return p_ >= t_.size() ? Fail("unexpected end of text") : Fail("expected ',' or '}'");
-      }
-    }
-    if (c == '[') {
-      if (depth >= kMaxDepth) return Fail("nesting deeper than " + std::to_string(kMaxDepth));
-      ++p_;
-      SkipSpace();
-      if (Peek(']')) {
-        ++p_;
-        return true;
-      }
-      const std::optional<std::uint64_t> want = on_path ? ArrayIndexOf(tokens_[level]) : std::nullopt;
-      std::uint64_t i = 0;
-      while (true) {
-        const bool this_one = want && *want == i;
-        if (!Walk(this_one ? level + 1 : tokens_.size() + 1, depth + 1)) return false;
-        ++i;
-        SkipSpace();
-        if (Peek(',')) {
-          ++p_;
-          SkipSpace();
-          continue;
-        }
-        if (Peek(']')) {
-          ++p_;
-          return true;
-        }
-        return p_ >= t_.size() ? Fail("unexpected end of text") : Fail("expected ',' or ']'");
-      }
-    }
-    if (c == '"') return String(nullptr);
-    if (c == '-' || (c >= '0' && c <= '9')) return Number();
-    if (c == 't') return Literal("true");
-    if (c == 'f') return Literal("false");
-    if (c == 'n') return Literal("null");
-    return FailChar();
-  }
-
-  // The value at the pointer: its elements, itself as the only element, or nothing for null.
-  bool Target(int depth) {
-    emitted_ = true;
-    const size_t none = tokens_.size() + 1;  // a level that never matches: plain checking
-    if (t_[p_] == '[') {
-      if (depth >= kMaxDepth) return Fail("nesting deeper than " + std::to_string(kMaxDepth));
-      ++p_;
-      SkipSpace();
-      if (Peek(']')) {
-        ++p_;
-        return true;
-      }
-      while (true) {
-        const size_t start = p_;
-        if (!Walk(none, depth + 1)) return false;
-        elements_.push_back(JsonElement{elements_.size(), start, p_ - start});
-        SkipSpace();
-        if (Peek(',')) {
-          ++p_;
-          SkipSpace();
-          continue;
-        }
-        if (Peek(']')) {
-          ++p_;
-          return true;
-        }
-        return p_ >= t_.size() ? Fail("unexpected end of text") : Fail("expected ',' or ']'");
-      }
-    }
-    if (t_[p_] == 'n') return Literal("null");  // an absent list
-    // Mirth's XML-to-JSON turns a one-element list into the element itself.
-    const size_t start = p_;
-    if (!Walk(none, depth)) return false;
-    elements_.push_back(JsonElement{0, start, p_ - start});
-    return true;
-  }
-
-  std::string_view t_;
-  std::vector<std::string> tokens_;
-  size_t p_ = 0;
-  bool emitted_ = false;  // the target was found (a repeated name does not count twice)
-  std::vector<JsonElement> elements_;
-  std::string err_;
-  size_t err_pos_ = 0;
-};
 
 // RFC 6901: "" is the whole text; otherwise "/"-separated tokens with ~1 = '/', ~0 = '~'.
 Result<std::vector<std::string>> SplitPointer(std::string_view pointer) {
@@ -486,8 +178,8 @@ class ElementTracker {
   }
 
   bool Open(bool is_array) {
-    if (frames_.size() >= 512) {
-      problem_ = "nesting deeper than 512";
+    if (frames_.size() >= kMaxDepth) {
+      problem_ = "nesting deeper than " + std::to_string(kMaxDepth);
       return false;
     }
     const int level = ChildLevel();
@@ -566,6 +258,7 @@ Status ParseTracked(InputStream& stream, std::string_view text, const std::vecto
   out.doc.Populate(generate);
   if (result.IsError()) {
     out.doc.SetNull();
+    out.error_offset = result.Offset();
     const std::string why = !tracker.problem().empty() ? tracker.problem() : rapidjson::GetParseError_En(result.Code());
     return custody::Error(ErrorCode::kParse, "invalid JSON at byte offset " + std::to_string(result.Offset()) + ": " + why);
   }
@@ -577,8 +270,11 @@ Status ParseTracked(InputStream& stream, std::string_view text, const std::vecto
 
 Status ParseJsonArrayElements(std::string_view text, std::string_view pointer, bool numbers_as_strings, bool strict_utf8,
                               ParsedElements& out) {
+  // Nothing of an earlier parse into out survives a failure.
+  out.doc.SetNull();
   out.value = nullptr;
   out.elements.clear();
+  out.error_offset.reset();
   auto tokens = SplitPointer(pointer);
   if (!tokens) return tokens.error();
   if (strict_utf8 && !IsValidUtf8(text)) return custody::Error(ErrorCode::kParse, "the text is not valid UTF-8");
@@ -587,6 +283,7 @@ Status ParseJsonArrayElements(std::string_view text, std::string_view pointer, b
   // RapidJSON reads a NUL byte as the end of the text, so "[1]\0junk" would pass. No JSON text
   // holds one (not even inside a string), so it is refused here.
   if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    out.error_offset = nul;
     return custody::Error(ErrorCode::kParse, "invalid JSON at byte offset " + std::to_string(nul) + ": a NUL byte");
   }
   if (numbers_as_strings) {
@@ -616,20 +313,6 @@ Status ParseJsonArrayElements(std::string_view text, std::string_view pointer, b
     if (v == nullptr) break;
   }
   out.value = v != nullptr && !v->IsNull() ? v : nullptr;
-  return Status::Ok();
-}
-
-Status ForEachJsonArrayElement(std::string_view text, std::string_view pointer,
-                               const std::function<Status(const JsonElement&)>& callback) {
-  auto tokens = SplitPointer(pointer);
-  if (!tokens) return tokens.error();
-  Walker walker(text, std::move(*tokens));
-  // The whole text is checked before the first callback, so no record is produced from a body
-  // that turns out to be truncated or not JSON at all.
-  if (Status s = walker.Run(); !s.ok()) return s;
-  for (const JsonElement& e : walker.elements()) {
-    if (Status s = callback(e); !s.ok()) return s;
-  }
   return Status::Ok();
 }
 

@@ -1,12 +1,13 @@
 #pragma once
 // Exact byte ranges of the elements of a JSON array inside a larger JSON text (a FHIR Bundle's
-// "/entry", a Mirth list's "/list/event"), so each record's provenance points at the very bytes
-// it came from. A streaming scan: nothing is parsed into a DOM or re-serialized.
+// "/entry", a Mirth list's "/list/event", a generic HTTP-JSON page's records), so each record's
+// provenance points at the very bytes it came from. Found in the same RapidJSON pass that builds
+// the page's DOM: nothing is parsed twice or re-serialized.
 
 #include <rapidjson/document.h>
 
 #include <cstdint>
-#include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -20,27 +21,24 @@ struct JsonElement {
   std::uint64_t byte_length;  // exact bytes of the value (no surrounding whitespace or comma)
 };
 
-// Walks the array at an RFC 6901 pointer ("/entry", "/list/event", "" = the root) and calls back
-// per element with its exact byte range. A single object (or scalar) at that path counts as a
-// one-element array (Mirth's XML-to-JSON collapsing); absent or null → no elements, Ok.
-// kParse (the message says where: byte offset) when the text is not valid JSON (e.g. HTML).
-// The whole text is checked before the first callback (no element of a truncated body is ever
-// handed out). A callback error stops the walk and is returned.
-Status ForEachJsonArrayElement(std::string_view text, std::string_view pointer,
-                               const std::function<Status(const JsonElement&)>& callback);
-
-// The same element ranges from one RapidJSON parse that also builds the DOM of the whole text,
-// for a collector that reads the page's own members too (a FHIR Bundle's total and links) and
-// maps each element from the DOM instead of parsing its bytes again. The elements are the same,
-// byte for byte, as ForEachJsonArrayElement finds; *value is the value at the pointer (null when
-// absent). Numbers are kept as their text when numbers_as_strings. With strict_utf8 the text
-// must be UTF-8 and no \u escape may decode to a lone surrogate (json::Parse's rules). kParse
-// says where when the text is not JSON; nesting deeper than 512 is refused, never recursed into.
+// The DOM of the whole text from one RapidJSON parse, and the exact byte range of each element of
+// the array at an RFC 6901 pointer ("/entry", "/list/event", "" = the root), noted on the way, so
+// a collector reads the page's own members (a FHIR Bundle's total and links) and maps each
+// element from the DOM without parsing its bytes again. A single object (or scalar) at that path
+// counts as a one-element array (Mirth's XML-to-JSON collapsing); absent or null: no elements,
+// Ok. The first member of a repeated name is the one followed. *value is the value at the
+// pointer (null when absent or null). Numbers are kept as their text when numbers_as_strings.
+// With strict_utf8 the text must be UTF-8 and no \u escape may decode to a lone surrogate
+// (json::Parse's rules). kParse says where (byte offset) when the text is not JSON, e.g. HTML or
+// a truncated body; then no element is given and doc is null. Nesting deeper than 512 is refused,
+// never recursed into. kInvalidArgument when the pointer is not RFC 6901; the text is not read.
 struct ParsedElements {
   std::vector<char> buffer;  // the text the DOM's strings may point into (declared before doc)
   rapidjson::Document doc;
-  const rapidjson::Value* value = nullptr;
+  const rapidjson::Value* value = nullptr;  // into doc (&doc for the pointer ""): not kept by a move
   std::vector<JsonElement> elements;
+  std::optional<std::uint64_t> error_offset;  // kParse: the byte where the text stops being JSON
+                                              // (none when the text is not UTF-8 as a whole)
 };
 Status ParseJsonArrayElements(std::string_view text, std::string_view pointer, bool numbers_as_strings, bool strict_utf8,
                               ParsedElements& out);

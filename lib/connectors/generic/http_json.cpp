@@ -68,7 +68,11 @@ class HttpJsonRun {
     SessionResult r;
     std::string what;  // "GET https://..."
     std::string body;
-    rapidjson::Document doc;
+    // The page's one parse: its DOM, which everything read from the page comes from (records,
+    // ids, total, cursor, next link), and the exact bytes of each element at the records pointer.
+    normalize::ParsedElements json;
+    std::string parsed_from;  // the bag path of the capture that body and json are from
+    Status records_pointer;   // not Ok: the records pointer is not RFC 6901 (said once records are found)
     bool usable = false;
     std::string problem;
   };
@@ -89,6 +93,7 @@ class HttpJsonRun {
   std::string EndParam(std::int64_t end_ms) const;
   bool Build(bool first, http::Request* req, std::string* why) const;
   Page Fetch(http::Request req);
+  Status ParsePage(Page& p) const;
   Located Locate(const Page& p) const;
   Emitted Emit(const Page& p, const Located& at, std::uint64_t emit_limit);
   bool Stopped() const { return state_.stop() != SourceStop::kNone; }
@@ -310,7 +315,7 @@ HttpJsonRun::Page HttpJsonRun::Fetch(http::Request req) {
                                   captures_ + 1, 1};
   call.dir = "raw/" + o_.source + "/" + o_.stream;
   call.name = "page-" + Pad6(++captures_) + ".json";
-  call.classify = [](const capture::CaptureFile& cap, std::string* problem) {
+  call.classify = [this, &p](const capture::CaptureFile& cap, std::string* problem) {
     const int s = cap.head().status;
     if (s == 401) {
       *problem = "HTTP 401: the credential was refused";
@@ -323,14 +328,15 @@ HttpJsonRun::Page HttpJsonRun::Fetch(http::Request req) {
     auto ct = http::FindHeader(cap.head().headers, "Content-Type");
     if (s >= 200 && s < 300 && ct && ct->find("json") != std::string::npos) {
       // A JSON page cut short (a dropped connection the framing did not catch) is transient.
-      std::string body = ReadWhole(cap.path().string());
-      if (!IsBlank(body)) {
-        rapidjson::Document d;
-        d.Parse(body.data(), body.size());
-        if (d.HasParseError()) {
-          *problem = "the JSON body does not parse (at byte " + std::to_string(d.GetErrorOffset()) + ")";
+      // The parse that finds out is the page's own: kept when this answer is the final one.
+      p.parsed_from.clear();
+      p.body = ReadWhole(cap.path().string());
+      if (!IsBlank(p.body)) {
+        if (!ParsePage(p)) {
+          *problem = "the JSON body does not parse (at byte " + std::to_string(p.json.error_offset.value_or(0)) + ")";
           return Verdict::kRetry;
         }
+        p.parsed_from = cap.bag_path();
       }
     }
     return Verdict::kAccept;
@@ -345,31 +351,48 @@ HttpJsonRun::Page HttpJsonRun::Fetch(http::Request req) {
     return p;
   }
   any_answer_ = true;
-  p.body = ReadWhole(p.r.body_path);
+  // Parsed already when the classifier saw a 2xx JSON answer; anything else is read (and, when
+  // 2xx, parsed) here.
+  const bool parsed = !p.parsed_from.empty() && p.parsed_from == p.r.bag_path;
+  if (!parsed) p.body = ReadWhole(p.r.body_path);
   if (p.r.status < 200 || p.r.status >= 300) {
     const std::string gist = Gist(redactor_.Apply(p.body));
     p.problem = redactor_.Apply(p.what + " answered HTTP " + std::to_string(p.r.status) + " (" +
                                 ContentTypeOf(p.r.headers) + ")" + (gist.empty() ? "" : ": " + gist) + where);
     return p;
   }
-  p.doc.Parse(p.body.data(), p.body.size());
-  if (p.doc.HasParseError()) {
+  if (!parsed && !ParsePage(p)) {
     const std::string gist = Gist(redactor_.Apply(p.body), 120);
     p.problem = redactor_.Apply(p.what + " answered HTTP " + std::to_string(p.r.status) + " with " +
                                 ContentTypeOf(p.r.headers) + " that is not JSON (parse error at byte " +
-                                std::to_string(p.doc.GetErrorOffset()) + ")" + (gist.empty() ? "" : ": " + gist) +
-                                where);
+                                std::to_string(p.json.error_offset.value_or(0)) + ")" +
+                                (gist.empty() ? "" : ": " + gist) + where);
     return p;
   }
   p.usable = true;
   return p;
 }
 
+// p.body parsed into p.json (kParse when it is not JSON). Numbers stay numbers as RapidJSON reads
+// them by default, and strings are taken as they come (no UTF-8 check), as the page's DOM always
+// was: an id, total, cursor or epoch time reads as an integer as written or a double as RapidJSON
+// prints it, so records, their ids and their dedupe keys stay byte for byte what they were.
+Status HttpJsonRun::ParsePage(Page& p) const {
+  p.records_pointer = Status::Ok();
+  Status s = normalize::ParseJsonArrayElements(p.body, o_.records.pointer, false, false, p.json);
+  if (s.ok() || s.error().code() != ErrorCode::kInvalidArgument) return s;
+  // A records pointer with a bad '~' escape is refused before the text is read. The page's DOM
+  // still serves Locate (which reads the pointer loosely) and paging; Emit says why no record is
+  // read once records are found there.
+  p.records_pointer = s;
+  return normalize::ParseJsonArrayElements(p.body, "", false, false, p.json);
+}
+
 HttpJsonRun::Located HttpJsonRun::Locate(const Page& p) const {
   Located at;
   const RecordOptions& r = o_.records;
   bool null_on_path = false;
-  const rapidjson::Value* v = At(p.doc, r.pointer, &null_on_path);
+  const rapidjson::Value* v = At(p.json.doc, r.pointer, &null_on_path);
   const std::string where = " (" + p.r.bag_path + ")";
   if (v == nullptr || v->IsNull()) {
     if (null_on_path || r.absent_is_empty) return at;  // an empty page
@@ -398,13 +421,18 @@ HttpJsonRun::Located HttpJsonRun::Locate(const Page& p) const {
 HttpJsonRun::Emitted HttpJsonRun::Emit(const Page& p, const Located& at, std::uint64_t emit_limit) {
   Emitted out;
   if (at.value == nullptr) return out;
+  if (!p.records_pointer) {
+    out.status = p.records_pointer;
+    return out;
+  }
   const std::string label = "http-json:" + o_.source;
   const std::uint64_t capture = captures_;
-  out.status = normalize::ForEachJsonArrayElement(p.body, o_.records.pointer, [&](const normalize::JsonElement& e) -> Status {
+  // The elements are those of at.value: found by the same pointer in the same parse.
+  for (const normalize::JsonElement& e : p.json.elements) {
     const rapidjson::Value& v = at.value->IsArray() ? (*at.value)[static_cast<rapidjson::SizeType>(e.index)] : *at.value;
     const rapidjson::Value* idv = o_.records.id_field.empty() ? nullptr : At(v, o_.records.id_field);
     out.ids.push_back(idv != nullptr ? IntId(*idv) : std::nullopt);
-    if (e.index >= emit_limit) return Status::Ok();  // the look-ahead record: the next page's first
+    if (e.index >= emit_limit) continue;  // the look-ahead record: the next page's first
     std::string_view text = std::string_view(p.body).substr(e.byte_offset, e.byte_length);
     const std::string sha = crypto::Sha256Hex(text);
     if (idv != nullptr && !idv->IsNull()) {
@@ -414,7 +442,7 @@ HttpJsonRun::Emitted HttpJsonRun::Emit(const Page& p, const Located& at, std::ui
         if (!inserted) {
           if (it->second == sha) {
             ++duplicates_;
-            return Status::Ok();  // kept raw in both captures, normalized once
+            continue;  // kept raw in both captures, normalized once
           }
           ++conflicting_;  // same id, other bytes: both are evidence
         }
@@ -428,8 +456,9 @@ HttpJsonRun::Emitted HttpJsonRun::Emit(const Page& p, const Located& at, std::ui
     rec.raw_sha256 = sha;
     if (!rec.timestamp_ms) ++untimed_;
     ++item_.received;
-    return sink_.Emit(rec, 0, capture);
-  });
+    out.status = sink_.Emit(rec, 0, capture);
+    if (!out.status) return out;
+  }
   return out;
 }
 
@@ -483,7 +512,7 @@ void HttpJsonRun::Sweep() {
       break;
     }
     if (page == 1 && !pg.total_pointer.empty()) {
-      const rapidjson::Value* t = At(p.doc, pg.total_pointer);
+      const rapidjson::Value* t = At(p.json.doc, pg.total_pointer);
       std::optional<std::int64_t> total = t != nullptr ? IntId(*t) : std::nullopt;
       if (total && *total >= 0) {
         item_.expected = static_cast<std::uint64_t>(*total);
@@ -522,7 +551,7 @@ void HttpJsonRun::Sweep() {
         ++page_number_;
         break;
       case PagingMode::kCursor: {
-        const rapidjson::Value* c = At(p.doc, pg.cursor_pointer);
+        const rapidjson::Value* c = At(p.json.doc, pg.cursor_pointer);
         const std::string next = c != nullptr ? ScalarText(*c) : "";
         if (next.empty()) return;  // no cursor: the last page
         if (!seen_links.insert(next).second) {
@@ -536,7 +565,7 @@ void HttpJsonRun::Sweep() {
       case PagingMode::kNextLink: {
         std::string link;
         if (!pg.next_pointer.empty()) {
-          const rapidjson::Value* l = At(p.doc, pg.next_pointer);
+          const rapidjson::Value* l = At(p.json.doc, pg.next_pointer);
           link = l != nullptr ? ScalarText(*l) : "";
         }
         if (link.empty() && pg.link_header) {

@@ -4,12 +4,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <rapidjson/document.h>
+
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "connectors/generic/http_json.h"
+#include "crypto/digest.h"
 #include "e2e/ehr/http_json_fake_api.h"
 #include "normalize/timeline.h"
 #include "support/test_support.h"
@@ -81,6 +86,30 @@ bool AnyContains(const std::vector<std::string>& list, const std::string& what) 
   return false;
 }
 
+// A normalized record's provenance, as written in the timeline.
+struct Cited {
+  std::string event_id;
+  std::string raw_file;  // "data/raw/..."
+  std::uint64_t record_index = 0;
+  std::uint64_t byte_offset = 0;
+  std::uint64_t byte_length = 0;
+  std::string raw_sha256;
+};
+
+std::vector<Cited> CitedRecords(const std::filesystem::path& timeline) {
+  std::vector<Cited> out;
+  std::istringstream lines(test::ReadFile(timeline));
+  for (std::string line; std::getline(lines, line);) {
+    rapidjson::Document d;
+    d.Parse(line.data(), line.size());
+    REQUIRE_FALSE(d.HasParseError());
+    const rapidjson::Value& p = d["provenance"];
+    out.push_back(Cited{d["correlation"]["event_id"].GetString(), p["raw_file"].GetString(), p["record_index"].GetUint64(),
+                        p["byte_offset"].GetUint64(), p["byte_length"].GetUint64(), p["raw_sha256"].GetString()});
+  }
+  return out;
+}
+
 std::string Joined(const std::vector<std::string>& list) {
   std::string out;
   for (const auto& s : list) out += s + "\n";
@@ -116,6 +145,42 @@ TEST_CASE("http-json offset_limit stops at the reported total and at a short pag
     CHECK(Harness::Item(*r).received == 20);
     CHECK(api20.Seen().size() == 3);
   }
+}
+
+TEST_CASE("http-json cites each record's exact bytes in its capture", "[http-json]") {
+  FakeAuditApi api("none", 25);
+  Harness h(api);
+  h.o.paging.probe = true;  // each page's 11th record is the next page's first, cited there only
+  auto r = h.Collect();
+  REQUIRE(r);
+  REQUIRE(r->complete);
+  const std::vector<Cited> records = CitedRecords(h.dir / "timeline.jsonl");
+  REQUIRE(records.size() == 25);
+  std::map<int, int> seen;
+  std::map<std::string, std::string> pages;
+  for (const Cited& c : records) {
+    CAPTURE(c.event_id, c.raw_file, c.record_index, c.byte_offset, c.byte_length);
+    const int id = std::stoi(c.event_id);
+    ++seen[id];
+    REQUIRE(c.raw_file.rfind("data/raw/audit/records/page-", 0) == 0);
+    if (!pages.count(c.raw_file)) pages[c.raw_file] = test::ReadFile(h.o.payload_root / c.raw_file.substr(5));
+    const std::string& page = pages[c.raw_file];
+    REQUIRE(c.byte_offset + c.byte_length <= page.size());
+    const std::string_view bytes = std::string_view(page).substr(c.byte_offset, c.byte_length);
+    // The bytes are the event exactly as the server wrote it, at the place it wrote it: the page
+    // is {"total":25,"data":[e1,e2,...]} with no spaces.
+    CHECK(bytes == FakeAuditApi::Event(id));
+    CHECK(c.raw_sha256 == crypto::Sha256Hex(bytes));
+    CHECK(c.record_index == static_cast<std::uint64_t>((id - 1) % 10));
+    CHECK(c.record_index < 10);  // never the look-ahead record
+    std::uint64_t offset = std::string("{\"total\":25,\"data\":[").size();
+    for (int before = id - static_cast<int>(c.record_index); before < id; ++before) {
+      offset += FakeAuditApi::Event(before).size() + 1;
+    }
+    CHECK(c.byte_offset == offset);
+  }
+  for (int id = 1; id <= 25; ++id) CHECK(seen[id] == 1);
+  CHECK(pages.size() == 3);
 }
 
 TEST_CASE("http-json recognises records seen twice and normalizes them once", "[http-json]") {
@@ -194,6 +259,12 @@ TEST_CASE("http-json says where the records were not", "[http-json]") {
     REQUIRE(r);
     CHECK(r->complete);
     CHECK(Harness::Item(*r).received == 1);
+    // Its bytes are the object itself, index 0.
+    const std::vector<Cited> records = CitedRecords(h.dir / "timeline.jsonl");
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].record_index == 0);
+    CHECK(records[0].byte_offset == std::string("{\"total\":25,\"data\":[").size());
+    CHECK(records[0].byte_length == FakeAuditApi::Event(1).size());
   }
 }
 

@@ -34,6 +34,22 @@ EhrContext Mirth(std::string stream = "server-events", std::string collector = "
   return EhrContext{"mirth:test", std::move(stream), "", std::move(collector), std::move(collector_id)};
 }
 
+// The exact bytes of each element at pointer, found as the collectors find them: FHIR pages in
+// situ with json::Parse's UTF-8 rules, Mirth pages with numbers kept as text.
+enum class PageKind { kFhir, kMirth };
+std::vector<std::string_view> ElementBytes(std::string_view text, std::string_view pointer, PageKind page) {
+  ParsedElements parsed;
+  const Status s = ParseJsonArrayElements(text, pointer, page == PageKind::kMirth, page == PageKind::kFhir, parsed);
+  INFO((s.ok() ? std::string() : s.error().message()));
+  REQUIRE(s.ok());
+  std::vector<std::string_view> out;
+  for (const JsonElement& e : parsed.elements) {
+    REQUIRE(e.index == out.size());
+    out.push_back(text.substr(e.byte_offset, e.byte_length));
+  }
+  return out;
+}
+
 // The record's JSON line is valid against the schema (provenance filled as a collector would).
 void CheckValid(Record r) {
   if (r.raw_file.empty()) r.raw_file = "data/raw/ehr/page-0001.json";
@@ -260,10 +276,7 @@ TEST_CASE("searchset entries: AuditEvents map, outcome entries are skipped with 
   const std::string login = Ehr("fhir-r4-core-examples/AuditEvent-example-login.json");
   const std::string warning = Ehr("fhir-r4-core-examples/Bundle-bundle-search-warning.json");
   std::vector<std::string> outcome_entries;
-  REQUIRE(ForEachJsonArrayElement(warning, "/entry", [&](const JsonElement& e) {
-            outcome_entries.emplace_back(warning.substr(e.byte_offset, e.byte_length));
-            return Status::Ok();
-          }).ok());
+  for (std::string_view bytes : ElementBytes(warning, "/entry", PageKind::kFhir)) outcome_entries.emplace_back(bytes);
   REQUIRE(outcome_entries.size() == 1);
   std::string skipped;
   CHECK_FALSE(MapFhirBundleEntry(Fhir(), outcome_entries[0], &skipped));
@@ -275,16 +288,15 @@ TEST_CASE("searchset entries: AuditEvents map, outcome entries are skipped with 
                              login + R"(,"search":{"mode":"match"}},)" + outcome_entries[0] + "]}";
   std::vector<Record> records;
   std::vector<std::string> skips;
-  REQUIRE(ForEachJsonArrayElement(bundle, "/entry", [&](const JsonElement& e) {
-            std::string why;
-            auto r = MapFhirBundleEntry(Fhir(), std::string_view(bundle).substr(e.byte_offset, e.byte_length), &why);
-            if (r) {
-              records.push_back(*r);
-            } else {
-              skips.push_back(why);
-            }
-            return Status::Ok();
-          }).ok());
+  for (std::string_view bytes : ElementBytes(bundle, "/entry", PageKind::kFhir)) {
+    std::string why;
+    auto r = MapFhirBundleEntry(Fhir(), bytes, &why);
+    if (r) {
+      records.push_back(*r);
+    } else {
+      skips.push_back(why);
+    }
+  }
   REQUIRE(records.size() == 1);
   CHECK(records[0].event_id == "example-login");
   CHECK(records[0].action == "login");
@@ -304,13 +316,12 @@ TEST_CASE("searchset entries: AuditEvents map, outcome entries are skipped with 
 TEST_CASE("the official Bundle example has no AuditEvent entries", "[normalize][ehr_map]") {
   const std::string bundle = Ehr("fhir-r4-core-examples/Bundle-bundle-example.json");
   int entries = 0;
-  REQUIRE(ForEachJsonArrayElement(bundle, "/entry", [&](const JsonElement& e) {
-            ++entries;
-            std::string why;
-            CHECK_FALSE(MapFhirBundleEntry(Fhir(), std::string_view(bundle).substr(e.byte_offset, e.byte_length), &why));
-            CHECK_FALSE(why.empty());
-            return Status::Ok();
-          }).ok());
+  for (std::string_view bytes : ElementBytes(bundle, "/entry", PageKind::kFhir)) {
+    ++entries;
+    std::string why;
+    CHECK_FALSE(MapFhirBundleEntry(Fhir(), bytes, &why));
+    CHECK_FALSE(why.empty());
+  }
   CHECK(entries == 2);
 }
 
@@ -345,7 +356,11 @@ const char* const kManyEventList =
 
 std::vector<Record> MapEvents(const EhrContext& ctx, const std::string& text) {
   std::vector<Record> out;
-  const Status s = ForEachJsonArrayElement(text, "/list/event", [&](const JsonElement& e) {
+  ParsedElements parsed;
+  const Status s = ParseJsonArrayElements(text, "/list/event", true, false, parsed);
+  INFO((s.ok() ? std::string() : s.error().message()));
+  REQUIRE(s.ok());
+  for (const JsonElement& e : parsed.elements) {
     Record r = MapMirthServerEvent(ctx, std::string_view(text).substr(e.byte_offset, e.byte_length));
     r.record_index = e.index;
     r.byte_offset = e.byte_offset;
@@ -353,10 +368,7 @@ std::vector<Record> MapEvents(const EhrContext& ctx, const std::string& text) {
     r.raw_file = "data/raw/mirth/events-0001.json";
     r.raw_sha256 = std::string(64, '0');
     out.push_back(std::move(r));
-    return Status::Ok();
-  });
-  INFO((s.ok() ? std::string() : s.error().message()));
-  REQUIRE(s.ok());
+  }
   return out;
 }
 
@@ -508,10 +520,9 @@ TEST_CASE("Mirth message metadata maps to a record per message", "[normalize][eh
       R"({"int":1,"connectorMessage":{"messageId":2,"metaDataId":1,"channelName":"Channel 1","status":"ERROR","errorCode":1,)"
       R"("metaDataMap":{"@class":"linked-hash-map","entry":{"string":["PatientID","MRN-7"]}}}}]}}]}})";
   std::vector<Record> records;
-  REQUIRE(ForEachJsonArrayElement(list, "/list/message", [&](const JsonElement& e) {
-            records.push_back(MapMirthMessage(Mirth("messages"), std::string_view(list).substr(e.byte_offset, e.byte_length)));
-            return Status::Ok();
-          }).ok());
+  for (std::string_view bytes : ElementBytes(list, "/list/message", PageKind::kMirth)) {
+    records.push_back(MapMirthMessage(Mirth("messages"), bytes));
+  }
   REQUIRE(records.size() == 2);
   const Record& first = records[0];
   CHECK(first.timestamp_ms == 1643708252777);
@@ -542,8 +553,9 @@ TEST_CASE("Mirth message metadata maps to a record per message", "[normalize][eh
   CheckValid(queued);
 }
 
-// The Mirth collector parses each element once and maps the DOM; the record must be the one the
-// text mapper makes from the same bytes.
+// The Mirth collector parses each page once and maps each element from the page's DOM; the record
+// must be the one the text mapper makes from the element's bytes, and the one a parse of those
+// bytes alone gives.
 TEST_CASE("Mirth events and messages map the same from a parsed element as from its text", "[normalize][ehr_map]") {
   const std::string events = kManyEventList;
   const std::string one = kOneEventList;
@@ -552,17 +564,25 @@ TEST_CASE("Mirth events and messages map the same from a parsed element as from 
       R"("processed":false,"connectorMessages":{"entry":{"int":0,"connectorMessage":{"metaDataId":0,"status":"QUEUED"}}}}}})";
   int compared = 0;
   auto same = [&](const std::string& text, const char* pointer, bool is_event) {
-    REQUIRE(ForEachJsonArrayElement(text, pointer, [&](const JsonElement& e) {
-              const std::string_view bytes = std::string_view(text).substr(e.byte_offset, e.byte_length);
-              rapidjson::Document d;
-              d.Parse<kMirthParseFlags>(bytes.data(), bytes.size());
-              REQUIRE_FALSE(d.HasParseError());
-              const Record from_text = is_event ? MapMirthServerEvent(Mirth(), bytes) : MapMirthMessage(Mirth("messages"), bytes);
-              const Record from_dom = is_event ? MapMirthServerEventValue(Mirth(), d) : MapMirthMessageValue(Mirth("messages"), d);
-              CHECK(ToJsonLine(from_dom) == ToJsonLine(from_text));
-              ++compared;
-              return Status::Ok();
-            }).ok());
+    ParsedElements page;
+    REQUIRE(ParseJsonArrayElements(text, pointer, true, false, page).ok());
+    REQUIRE(page.value != nullptr);
+    for (const JsonElement& e : page.elements) {
+      const std::string_view bytes = std::string_view(text).substr(e.byte_offset, e.byte_length);
+      rapidjson::Document d;
+      d.Parse<kMirthParseFlags>(bytes.data(), bytes.size());
+      REQUIRE_FALSE(d.HasParseError());
+      const rapidjson::Value& in_page =
+          page.value->IsArray() ? (*page.value)[static_cast<rapidjson::SizeType>(e.index)] : *page.value;
+      CHECK(in_page == d);
+      const Record from_text = is_event ? MapMirthServerEvent(Mirth(), bytes) : MapMirthMessage(Mirth("messages"), bytes);
+      const Record from_dom = is_event ? MapMirthServerEventValue(Mirth(), d) : MapMirthMessageValue(Mirth("messages"), d);
+      const Record from_page =
+          is_event ? MapMirthServerEventValue(Mirth(), in_page) : MapMirthMessageValue(Mirth("messages"), in_page);
+      CHECK(ToJsonLine(from_dom) == ToJsonLine(from_text));
+      CHECK(ToJsonLine(from_page) == ToJsonLine(from_text));
+      ++compared;
+    }
   };
   same(events, "/list/event", true);
   same(one, "/list/event", true);
