@@ -161,6 +161,18 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
   if (!ec) std::filesystem::create_directories(o.work_dir, ec);
   if (ec) return Error(ErrorCode::kIo, "create the work folder " + work.string() + ": " + ec.message());
 
+  // The collector writes the records into this timeline and the untimed ones straight into the
+  // payload; the timeline itself is written by the seal (StageTimeline).
+  const std::filesystem::path normalized_dir = o.payload_root / "normalized";
+  std::filesystem::create_directories(normalized_dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "create the work folder " + work.string() + ": " + ec.message());
+  // 32 MiB of lines in memory at most; the rest in sorted runs on disk.
+  auto timeline = normalize::TimelineWriter::Create(o.work_dir / "timeline-runs", 32u << 20);
+  if (!timeline) return timeline.error();
+  o.shared_timeline = timeline->get();
+  o.source_index = 0;
+  o.untimed_path = normalized_dir / "untimed.jsonl";
+
   Reporter reporter(ctx.err, f.log_format == "json", ::isatty(STDERR_FILENO) == 1);
   o.progress = [&reporter](const std::string& stream, const std::string& what) { reporter.Progress(stream, what); };
   reporter.Info("collecting " + o.auth.instance_url + " from " + FormatRfc3339(o.since) + " to " +
@@ -198,9 +210,18 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
   request.tool = CurrentToolInfo();
   // Not ctx.cancel: after Ctrl-C what was received is still sealed, as incomplete.
   request.cancel = nullptr;
+  const std::string kept = " (the captures are kept in " + work.string() + ")";
+  auto timeline_bytes = (*timeline)->Close();
+  if (!timeline_bytes) return timeline_bytes.error().Context("timeline" + kept);
+  if (Status s = StageTimeline(**timeline, *timeline_bytes, normalized_dir, f.keep_work_dir, request); !s) {
+    return s.error().Context("timeline" + kept);
+  }
   auto sealed = bundle::Seal(ctx.fs, request);
   if (!sealed) {
-    return sealed.error().Context("seal the collection (the captures are kept in " + work.string() + ")");
+    const std::string also = request.generated.empty() ? "" : KeepStagedTimeline(**timeline, normalized_dir);
+    Error e = sealed.error();
+    e.Context("seal the collection" + kept);
+    return Error(e.code(), e.message() + also);
   }
   if (!f.keep_work_dir) std::filesystem::remove_all(work, ec);
 

@@ -236,6 +236,54 @@ std::unique_ptr<connectors::RecordSink> MakeRecordSink(PreparedCollection& p, st
                                                   p.scratch / ("untimed-" + std::to_string(index) + ".jsonl"));
 }
 
+namespace {
+
+Status WriteTimelineFile(normalize::TimelineWriter& timeline, const std::filesystem::path& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Error(ErrorCode::kIo, "create " + path.string());
+  Status written = timeline.WriteTo([&](std::string_view bytes) -> Status {
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) return Error(ErrorCode::kIo, "write " + path.string());
+    return Status::Ok();
+  });
+  if (!written) return written;
+  out.close();
+  if (!out) return Error(ErrorCode::kIo, "write " + path.string());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status StageTimeline(normalize::TimelineWriter& timeline, std::uint64_t bytes,
+                     const std::filesystem::path& normalized_dir, bool keep_work_dir, bundle::SealRequest& request) {
+  const std::filesystem::path path = normalized_dir / "timeline.jsonl";
+  if (keep_work_dir) return WriteTimelineFile(timeline, path);
+  {
+    std::ofstream stand_in(path, std::ios::binary | std::ios::trunc);
+    stand_in.close();
+    if (!stand_in) return Error(ErrorCode::kIo, "create " + path.string());
+  }
+  bundle::SealRequest::GeneratedFile file;
+  file.size = bytes;
+  file.write = [&timeline](const std::function<Status(std::span<const std::uint8_t>)>& chunk) {
+    return timeline.WriteTo([&chunk](std::string_view b) {
+      return chunk({reinterpret_cast<const std::uint8_t*>(b.data()), b.size()});
+    });
+  };
+  request.generated["normalized/timeline.jsonl"] = std::move(file);
+  return Status::Ok();
+}
+
+std::string KeepStagedTimeline(normalize::TimelineWriter& timeline, const std::filesystem::path& normalized_dir) {
+  const std::filesystem::path path = normalized_dir / "timeline.jsonl";
+  Status written = WriteTimelineFile(timeline, path);
+  if (written) return "";
+  std::error_code ec;
+  std::filesystem::resize_file(path, 0, ec);
+  return "; " + path.string() + " could not be written (" + written.error().message() +
+         "): the normalized records can be made again from the captures";
+}
+
 Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
                       std::vector<std::unique_ptr<connectors::RecordSink>>& sinks,
                       const std::vector<connectors::SourceReport>& reports, Context& ctx,
@@ -258,7 +306,8 @@ Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
     out.close();
     if (!out) return Error(ErrorCode::kIo, "write " + (normalized / "untimed.jsonl").string() + kept);
   }
-  if (Status s = p.timeline->Finish(normalized / "timeline.jsonl"); !s) return s.error().Context("timeline" + kept);
+  auto timeline_bytes = p.timeline->Close();
+  if (!timeline_bytes) return timeline_bytes.error().Context("timeline" + kept);
 
   connectors::CollectionSummary summary;
   summary.since = p.since;
@@ -306,8 +355,16 @@ Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
   request.tool = CurrentToolInfo();
   // Not ctx.cancel: after Ctrl-C what was received is still sealed, as incomplete.
   request.cancel = nullptr;
+  if (Status s = StageTimeline(*p.timeline, *timeline_bytes, normalized, f.keep_work_dir, request); !s) {
+    return s.error().Context("timeline" + kept);
+  }
   auto sealed = bundle::Seal(ctx.fs, request);
-  if (!sealed) return sealed.error().Context("seal the collection" + kept);
+  if (!sealed) {
+    const std::string also = request.generated.empty() ? "" : KeepStagedTimeline(*p.timeline, normalized);
+    Error e = sealed.error();
+    e.Context("seal the collection" + kept);
+    return Error(e.code(), e.message() + also);
+  }
   if (p.after_seal) {
     if (Status s = p.after_seal(*sealed); !s) return s.error().Context("record the sealed bundle in the series state");
   }

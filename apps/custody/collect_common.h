@@ -145,6 +145,19 @@ Status CollectOneSource(PreparedCollection& prepared, const CommonCollectFlags& 
 // the prepared timeline, with its untimed file in scratch/.
 std::unique_ptr<connectors::RecordSink> MakeRecordSink(PreparedCollection& prepared, std::uint64_t index);
 
+// The merged timeline as data/normalized/timeline.jsonl of the bundle, after timeline.Close()
+// gave its size (bytes). Normally the seal writes it straight into the bundle from the sorted
+// runs, with an empty stand-in in normalized_dir, so its gigabytes are not written to disk and
+// read back once more; with keep_work_dir the file is written into the work folder instead, so
+// the kept folder holds every payload file.
+Status StageTimeline(normalize::TimelineWriter& timeline, std::uint64_t bytes,
+                     const std::filesystem::path& normalized_dir, bool keep_work_dir, bundle::SealRequest& request);
+
+// After a failed seal: writes the staged timeline over its stand-in, so the work folder that is
+// kept holds the normalized records too. A failure to do so removes the file's partial bytes and
+// says so in the returned text (empty when it worked).
+std::string KeepStagedTimeline(normalize::TimelineWriter& timeline, const std::filesystem::path& normalized_dir);
+
 // Writes data/normalized/timeline.jsonl and untimed.jsonl (the sinks' untimed files, in order),
 // seals payload/ as a bundle whose collection.json holds every source's report, prints the
 // summary to ctx.out and sets ctx.exit_override from the completeness (0 complete, 4 partial,

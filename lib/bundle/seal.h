@@ -6,6 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,17 @@ struct SealRequest {
   std::vector<std::string> command_line;  // already redacted
   ToolInfo tool;
   const std::atomic<bool>* cancel = nullptr;  // set by a signal handler: stop and clean up
+  // Payload files whose bytes are produced while sealing rather than read from source_dir, so a
+  // large derived file (the merged timeline) goes into the bundle without first being written
+  // to disk and read back. Keyed by the path relative to source_dir, where an empty regular file
+  // must stand in for it (it keeps the file's place in the listing). write hands its bytes, in
+  // pieces, to the given function; they are hashed and written like a file's, and must come to
+  // exactly size bytes, or the seal fails.
+  struct GeneratedFile {
+    std::uint64_t size = 0;
+    std::function<Status(const std::function<Status(std::span<const std::uint8_t>)>& chunk)> write;
+  };
+  std::map<std::string, GeneratedFile> generated;
 };
 
 struct SealResult {

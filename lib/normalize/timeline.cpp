@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <queue>
@@ -151,6 +152,28 @@ class RunReader {
   bool done_ = false;
 };
 
+// Gathers output lines into pieces of about kFileBuffer bytes for a sink: one call per piece,
+// not per line.
+class LineBuffer {
+ public:
+  explicit LineBuffer(const TimelineWriter::Sink& sink) : sink_(sink) { buffer_.reserve(kFileBuffer + 4096); }
+  Status Line(std::string_view line) {
+    buffer_.append(line);
+    buffer_.push_back('\n');
+    return buffer_.size() >= kFileBuffer ? Flush() : Status::Ok();
+  }
+  Status Flush() {
+    if (buffer_.empty()) return Status::Ok();
+    Status s = sink_(buffer_);
+    buffer_.clear();
+    return s;
+  }
+
+ private:
+  const TimelineWriter::Sink& sink_;
+  std::string buffer_;
+};
+
 Status CloseChecked(FilePtr file, const std::filesystem::path& path) {
   std::FILE* f = file.release();
   const bool flushed = std::fflush(f) == 0;
@@ -184,6 +207,7 @@ class TimelineWriterImpl final : public TimelineWriter {
   Status Finish(const std::filesystem::path& out) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Finish called twice");
+    if (closed_) return Error(ErrorCode::kInvalidArgument, "timeline: Finish after Close");
     finished_ = true;
     Status status = FinishImpl(out);
     RemoveRuns();
@@ -200,9 +224,23 @@ class TimelineWriterImpl final : public TimelineWriter {
     return count_;
   }
 
+  Result<std::uint64_t> Close() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Close after Finish");
+    if (closed_) return Error(ErrorCode::kInvalidArgument, "timeline: Close called twice");
+    CUSTODY_RETURN_IF_ERROR(CloseImpl());
+    return bytes_;
+  }
+
+  Status WriteTo(const Sink& sink) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!closed_) return Error(ErrorCode::kInvalidArgument, "timeline: WriteTo before Close");
+    return WriteImpl(sink);
+  }
+
  private:
   Status AddLocked(std::int64_t timestamp_ms, std::uint64_t seq, std::string line) {
-    if (finished_) return Error(ErrorCode::kInvalidArgument, "timeline: Add after Finish");
+    if (finished_ || closed_) return Error(ErrorCode::kInvalidArgument, "timeline: Add after Finish or Close");
     // A line end inside a line would split it in two in the output.
     if (line.find('\n') != std::string::npos) {
       return Error(ErrorCode::kInvalidArgument, "timeline: a line contains a line feed");
@@ -212,12 +250,14 @@ class TimelineWriterImpl final : public TimelineWriter {
       if (after) {
         CUSTODY_RETURN_IF_ERROR(AppendInOrder(timestamp_ms, seq, line));
         ++count_;
+        bytes_ += line.size() + 1;
         return Status::Ok();
       }
       // The first line out of order: what was written so far becomes one sorted run among others.
       CUSTODY_RETURN_IF_ERROR(CloseInOrder());
     }
     held_ += line.size() + sizeof(Entry);
+    bytes_ += line.size() + 1;
     entries_.push_back(Entry{timestamp_ms, seq, std::move(line)});
     ++count_;
     if (held_ > budget_) return Spill();
@@ -289,21 +329,36 @@ class TimelineWriterImpl final : public TimelineWriter {
 
   Status FinishImpl(const std::filesystem::path& out) {
     if (in_order_ && in_order_lines_) return FinishInOrder(out);
-    in_order_ = false;
+    CUSTODY_RETURN_IF_ERROR(CloseImpl());
     auto file = CreateNew(out, 0644);
     if (!file) return file.error();
     created_out_ = true;
+    std::FILE* f = file->get();
+    CUSTODY_RETURN_IF_ERROR(WriteImpl([&](std::string_view bytes) -> Status {
+      if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) return IoError("write", out, errno);
+      return Status::Ok();
+    }));
+    return CloseChecked(std::move(*file), out);
+  }
+
+  // Ends the input. What is left to do before the bytes can be produced is done here: the
+  // in-memory lines are sorted, or spilled and, beyond kMaxFanIn runs, merged in groups.
+  Status CloseImpl() {
+    closed_ = true;
+    mode_ = Mode::kFailed;  // until the end of this function
+    if (in_order_ && in_order_lines_) {
+      // Every line came in order: the in-order file is the timeline as it is.
+      CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(in_order_lines_), in_order_run_->path));
+      CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(in_order_keys_), in_order_run_->keys));
+      mode_ = Mode::kInOrder;
+      return Status::Ok();
+    }
+    in_order_ = false;
     if (runs_.empty()) {
       // Everything fit in memory: one sort, no run files.
       std::stable_sort(entries_.begin(), entries_.end(), Before);
-      for (const Entry& e : entries_) {
-        if (std::fwrite(e.line.data(), 1, e.line.size(), file->get()) != e.line.size() ||
-            std::fputc('\n', file->get()) == EOF) {
-          return IoError("write", out, errno);
-        }
-      }
-      entries_.clear();
-      return CloseChecked(std::move(*file), out);
+      mode_ = Mode::kMemory;
+      return Status::Ok();
     }
     CUSTODY_RETURN_IF_ERROR(Spill());
     while (runs_.size() > kMaxFanIn) {
@@ -312,13 +367,46 @@ class TimelineWriterImpl final : public TimelineWriter {
       auto run = CreateNew(path, 0600);
       if (!run) return run.error();
       runs_.push_back(Run{path, {}});  // listed before it is filled, so a failure still removes it
-      CUSTODY_RETURN_IF_ERROR(Merge(group, run->get(), true, path));
+      std::FILE* f = run->get();
+      CUSTODY_RETURN_IF_ERROR(Merge(group, [&](const Entry& e) -> Status {
+        return WriteEntry(f, e) ? Status::Ok() : IoError("write", path, errno);
+      }));
       CUSTODY_RETURN_IF_ERROR(CloseChecked(std::move(*run), path));
       for (const auto& r : group) RemoveRun(r);
       runs_.erase(runs_.begin(), runs_.begin() + kMaxFanIn);
     }
-    CUSTODY_RETURN_IF_ERROR(Merge(runs_, file->get(), false, out));
-    return CloseChecked(std::move(*file), out);
+    mode_ = Mode::kMerge;
+    return Status::Ok();
+  }
+
+  // Produces the timeline's bytes after CloseImpl; reads, never changes, what CloseImpl left.
+  Status WriteImpl(const Sink& sink) {
+    switch (mode_) {
+      case Mode::kInOrder: {
+        auto in = OpenRead(in_order_run_->path);
+        if (!in) return in.error();
+        std::string buffer(kFileBuffer, '\0');
+        size_t n;
+        while ((n = std::fread(buffer.data(), 1, buffer.size(), in->get())) > 0) {
+          CUSTODY_RETURN_IF_ERROR(sink(std::string_view(buffer.data(), n)));
+        }
+        if (std::ferror(in->get())) return IoError("read", in_order_run_->path, errno);
+        return Status::Ok();
+      }
+      case Mode::kMemory: {
+        LineBuffer out(sink);
+        for (const Entry& e : entries_) CUSTODY_RETURN_IF_ERROR(out.Line(e.line));
+        return out.Flush();
+      }
+      case Mode::kMerge: {
+        LineBuffer out(sink);
+        CUSTODY_RETURN_IF_ERROR(Merge(runs_, [&](const Entry& e) { return out.Line(e.line); }));
+        return out.Flush();
+      }
+      case Mode::kFailed:
+        break;
+    }
+    return Error(ErrorCode::kInvalidArgument, "timeline: closing it failed, so it has no bytes to write");
   }
 
   std::filesystem::path NextRunPath() { return work_dir_ / (prefix_ + std::to_string(next_run_++) + ".run"); }
@@ -342,9 +430,8 @@ class TimelineWriterImpl final : public TimelineWriter {
   }
 
   // k-way merge keyed by (timestamp, sequence); the key is unique, so the result does not depend
-  // on how the input was split into runs.
-  Status Merge(const std::vector<Run>& inputs, std::FILE* out, bool as_run,
-               const std::filesystem::path& out_path) {
+  // on how the input was split into runs. Each record goes to emit, in order.
+  Status Merge(const std::vector<Run>& inputs, const std::function<Status(const Entry&)>& emit) {
     std::vector<std::unique_ptr<RunReader>> readers;
     for (const auto& p : inputs) {
       auto r = RunReader::Open(p);
@@ -359,11 +446,7 @@ class TimelineWriterImpl final : public TimelineWriter {
     while (!heap.empty()) {
       const size_t i = heap.top();
       heap.pop();
-      const Entry& e = readers[i]->current();
-      const bool ok = as_run ? WriteEntry(out, e)
-                             : std::fwrite(e.line.data(), 1, e.line.size(), out) == e.line.size() &&
-                                   std::fputc('\n', out) != EOF;
-      if (!ok) return IoError("write", out_path, errno);
+      CUSTODY_RETURN_IF_ERROR(emit(readers[i]->current()));
       auto more = readers[i]->Next();
       if (!more) return more.error();
       if (*more) heap.push(i);
@@ -402,6 +485,11 @@ class TimelineWriterImpl final : public TimelineWriter {
   std::uint64_t last_seq_ = 0;
   bool finished_ = false;
   bool created_out_ = false;
+  // After Close: where WriteTo takes the bytes from.
+  enum class Mode { kFailed, kInOrder, kMemory, kMerge };
+  bool closed_ = false;
+  Mode mode_ = Mode::kFailed;
+  std::uint64_t bytes_ = 0;  // of the output: every line and its LF
 };
 
 }  // namespace

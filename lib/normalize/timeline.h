@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -28,6 +30,17 @@ class TimelineWriter {
   // Writes the sorted lines, each with a LF, to out (created new) and removes the run files.
   virtual Status Finish(const std::filesystem::path& out) = 0;
   virtual std::uint64_t count() const = 0;
+
+  // The other way to finish, for a caller that streams the timeline into something else (the
+  // seal writes it straight into the bundle, so its bytes are not written to disk twice):
+  // Close ends the input and returns the exact number of bytes the timeline will have; WriteTo
+  // then hands over those bytes, in order and in pieces of any size, to sink. WriteTo can be
+  // called again (each call produces the same bytes), so a caller whose first use failed can
+  // still write the timeline out; the run files stay until the writer is destroyed. A sink error
+  // stops WriteTo and is returned. Neither may be mixed with Finish.
+  using Sink = std::function<Status(std::string_view bytes)>;
+  virtual Result<std::uint64_t> Close() = 0;
+  virtual Status WriteTo(const Sink& sink) = 0;
 };
 
 }  // namespace custody::normalize

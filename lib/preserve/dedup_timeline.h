@@ -34,6 +34,8 @@ class DedupTimeline : public normalize::TimelineWriter {
   Status AddOrdered(std::int64_t timestamp_ms, std::uint64_t order_key, std::string line) override;
   Status Finish(const std::filesystem::path& out) override { return inner_->Finish(out); }
   std::uint64_t count() const override { return inner_->count(); }
+  Result<std::uint64_t> Close() override { return inner_->Close(); }
+  Status WriteTo(const Sink& sink) override { return inner_->WriteTo(sink); }
 
   // Keyed by (source index: the order key's top 8 bits, or 0 for Add; the record's "stream").
   std::map<std::pair<std::uint64_t, std::string>, StreamTally> tallies() const;

@@ -780,3 +780,59 @@ TEST_CASE("collect salesforce keeps every captured byte when the disk fills up",
 }
 
 }  // namespace custody::test
+
+namespace custody::test {
+
+// The merged timeline goes from the sorted runs straight into the bundle (no copy in the work
+// folder); with --keep-work-dir it is written into the work folder first. Both must give the
+// same records, and a seal that fails must still leave the timeline with the captures.
+TEST_CASE("collect salesforce seals the same timeline whether it streams it or keeps the work folder",
+          "[collect][timeline]") {
+  CollectHarness h(SimArgs());
+  Collected a = h.Run({});
+  RequireComplete(h, a);
+  CHECK_FALSE(std::filesystem::exists(a.bundle.string() + ".work"));
+  CollectSetup keep;
+  keep.extra_args = {"--keep-work-dir"};
+  Collected b = h.Run(keep);
+  RequireComplete(h, b);
+  REQUIRE(a.record_lines.size() > 1000);
+  CHECK(a.record_lines == b.record_lines);
+  const std::string sealed = ReadFile(b.top / "data" / "normalized" / "timeline.jsonl");
+  CHECK(ReadFile(a.top / "data" / "normalized" / "timeline.jsonl") == sealed);
+  const std::filesystem::path kept = b.bundle.string() + ".work/payload/normalized/timeline.jsonl";
+  REQUIRE(std::filesystem::exists(kept));
+  CHECK(ReadFile(kept) == sealed);
+}
+
+TEST_CASE("collect salesforce whose seal fails keeps the merged timeline with the captures", "[collect][timeline][disk]") {
+  CollectHarness h(SimArgs());
+  Collected a = h.Run({});
+  RequireComplete(h, a);
+  const std::string timeline = ReadFile(a.top / "data" / "normalized" / "timeline.jsonl");
+  // A file size limit between the largest file of the work folder and the bundle: every capture,
+  // the timeline and its run file (the lines with a 24-byte key each) fit, the bundle does not.
+  std::uint64_t largest = timeline.size() + 24 * a.record_lines.size() + 4096;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(a.top)) {
+    if (e.is_regular_file()) largest = std::max<std::uint64_t>(largest, e.file_size());
+  }
+  const std::uint64_t bundle = std::filesystem::file_size(a.bundle);
+  REQUIRE(largest + 200 * 1024 < bundle);
+  const std::uint64_t limit = largest + (bundle - largest) / 2;
+  const std::string out = (h.dir() / "seal-fails.tar").string();
+  // prlimit takes bytes (the shell's ulimit -f counts blocks of a size that depends on the shell).
+  std::string cmd = "trap '' XFSZ; SF_ACCESS_TOKEN='" + h.sim().Get("access_token") + "' prlimit --fsize=" +
+                    std::to_string(limit) + " '" CUSTODY_BINARY "'";
+  for (const auto& arg : h.Args({}, out)) cmd += " '" + arg + "'";
+  CliResult r = RunShell(cmd);
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK_FALSE(std::filesystem::exists(out));
+  CHECK(r.out.find("seal the collection (the captures are kept in " + out + ".work)") != std::string::npos);
+  const std::filesystem::path kept = out + ".work/payload/normalized/timeline.jsonl";
+  REQUIRE(std::filesystem::exists(kept));
+  CHECK(ReadFile(kept) == timeline);
+  CHECK(r.out.find(h.sim().Get("access_token")) == std::string::npos);
+}
+
+}  // namespace custody::test

@@ -216,3 +216,156 @@ TEST_CASE("timeline: an equal time with a smaller key ends the in-order path and
   CHECK(ReadFile(dir / "out.jsonl") == "t5\nt10k5\nt10k7\nt10k9\nt20k0\nt20k1\n");
   CHECK(custody::test::Names(dir / "work").empty());
 }
+
+namespace {
+
+// Close, then WriteTo into a string in pieces as the writer hands them over; also records the
+// size Close announced and how many pieces there were.
+struct Streamed {
+  std::uint64_t announced = 0;
+  std::string bytes;
+  size_t pieces = 0;
+};
+
+Streamed Stream(TimelineWriter& writer) {
+  Streamed s;
+  auto size = writer.Close();
+  INFO((size ? std::string() : size.error().message()));
+  REQUIRE(size);
+  s.announced = *size;
+  const auto written = writer.WriteTo([&s](std::string_view piece) -> custody::Status {
+    s.bytes.append(piece);
+    ++s.pieces;
+    return custody::Status::Ok();
+  });
+  INFO((written.ok() ? std::string() : written.error().message()));
+  REQUIRE(written.ok());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("timeline Close and WriteTo give Finish's bytes, size announced, and again on a second call",
+          "[normalize][timeline]") {
+  TempDir dir;
+  const auto items = MakeItems(1500, 21);
+  const std::string expected = Expected(items);
+  std::vector<Item> sorted = items;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Item& a, const Item& b) { return a.ts < b.ts; });
+  std::vector<Item> mixed(sorted.begin(), sorted.begin() + 900);
+  mixed.insert(mixed.end(), items.begin(), items.begin() + 300);  // out of order from line 901 on
+  struct Case {
+    std::string name;
+    const std::vector<Item>* input;
+    std::size_t budget;  // 1: a run per line, so more runs than one merge takes at once
+  };
+  const std::vector<Case> cases = {{"memory", &items, std::size_t{1} << 30},
+                                   {"runs", &items, 4096},
+                                   {"tiny", &items, 1},
+                                   {"in-order", &sorted, 4096},
+                                   {"in-order-then-not", &mixed, 4096}};
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const std::string finished = Write(*c.input, dir / (c.name + "-finish-work"), dir / (c.name + ".jsonl"), c.budget);
+    auto writer = TimelineWriter::Create(dir / (c.name + "-work"), c.budget);
+    REQUIRE(writer);
+    for (const Item& item : *c.input) REQUIRE((*writer)->Add(item.ts, item.line).ok());
+    const Streamed first = Stream(**writer);
+    CHECK(first.bytes == finished);
+    CHECK(first.announced == finished.size());
+    // A second WriteTo (what a caller does after its first use failed) gives the same bytes.
+    std::string again;
+    REQUIRE((*writer)->WriteTo([&again](std::string_view piece) -> custody::Status {
+      again.append(piece);
+      return custody::Status::Ok();
+    }).ok());
+    CHECK(again == finished);
+    // The run files stay until the writer goes.
+    writer->reset();
+    CHECK(custody::test::Names(dir / (c.name + "-work")).empty());
+  }
+  CHECK(Write(items, dir / "check-work", dir / "check.jsonl", 4096) == expected);
+}
+
+TEST_CASE("timeline WriteTo hands over large pieces, not one per line", "[normalize][timeline]") {
+  TempDir dir;
+  auto writer = TimelineWriter::Create(dir / "work", 1u << 20);
+  REQUIRE(writer);
+  const std::string line(100, 'x');
+  for (int i = 0; i < 20000; ++i) REQUIRE((*writer)->Add(20000 - i, line).ok());  // 2 MB, runs
+  const Streamed s = Stream(**writer);
+  CHECK(s.bytes.size() == 20000u * 101u);
+  CHECK(s.announced == s.bytes.size());
+  CHECK(s.pieces >= 2);
+  CHECK(s.pieces <= 20);
+}
+
+TEST_CASE("timeline with no lines: Close announces 0 bytes and WriteTo gives none", "[normalize][timeline]") {
+  TempDir dir;
+  auto writer = TimelineWriter::Create(dir / "work");
+  REQUIRE(writer);
+  const Streamed s = Stream(**writer);
+  CHECK(s.announced == 0);
+  CHECK(s.bytes.empty());
+}
+
+TEST_CASE("timeline refuses Close and WriteTo out of turn, and returns a sink's error", "[normalize][timeline]") {
+  TempDir dir;
+  SECTION("WriteTo before Close") {
+    auto writer = TimelineWriter::Create(dir / "work");
+    REQUIRE(writer);
+    REQUIRE((*writer)->Add(1, "a").ok());
+    const auto s = (*writer)->WriteTo([](std::string_view) { return custody::Status::Ok(); });
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().code() == ErrorCode::kInvalidArgument);
+    CHECK_THAT(s.error().message(), Catch::Contains("before Close"));
+  }
+  SECTION("Add, Finish and Close after Close") {
+    auto writer = TimelineWriter::Create(dir / "work");
+    REQUIRE(writer);
+    REQUIRE((*writer)->Add(1, "a").ok());
+    REQUIRE((*writer)->Close());
+    CHECK_FALSE((*writer)->Add(2, "b").ok());
+    CHECK_FALSE((*writer)->AddOrdered(2, 1, "b").ok());
+    const auto again = (*writer)->Close();
+    REQUIRE_FALSE(again);
+    CHECK_THAT(again.error().message(), Catch::Contains("twice"));
+    const auto finish = (*writer)->Finish(dir / "out.jsonl");
+    REQUIRE_FALSE(finish.ok());
+    CHECK_THAT(finish.error().message(), Catch::Contains("after Close"));
+    CHECK_FALSE(std::filesystem::exists(dir / "out.jsonl"));
+    // The refused calls changed nothing: the one line is still there.
+    std::string bytes;
+    REQUIRE((*writer)->WriteTo([&bytes](std::string_view b) {
+      bytes.append(b);
+      return custody::Status::Ok();
+    }).ok());
+    CHECK(bytes == "a\n");
+  }
+  SECTION("Close after Finish") {
+    auto writer = TimelineWriter::Create(dir / "work");
+    REQUIRE(writer);
+    REQUIRE((*writer)->Finish(dir / "out.jsonl").ok());
+    const auto closed = (*writer)->Close();
+    REQUIRE_FALSE(closed);
+    CHECK_THAT(closed.error().message(), Catch::Contains("after Finish"));
+  }
+  SECTION("a sink's error stops WriteTo and comes back") {
+    for (std::size_t budget : {std::size_t{1} << 30, std::size_t{4096}}) {
+      CAPTURE(budget);
+      auto writer = TimelineWriter::Create(dir / ("work-" + std::to_string(budget)), budget);
+      REQUIRE(writer);
+      const std::string line(300, 'y');
+      for (int i = 0; i < 3000; ++i) REQUIRE((*writer)->Add(3000 - i, line).ok());
+      REQUIRE((*writer)->Close());
+      int calls = 0;
+      const auto s = (*writer)->WriteTo([&calls](std::string_view) -> custody::Status {
+        ++calls;
+        return custody::Error(ErrorCode::kIo, "disk full (test)");
+      });
+      REQUIRE_FALSE(s.ok());
+      CHECK(s.error().message() == "disk full (test)");
+      CHECK(calls == 1);
+    }
+  }
+}
