@@ -122,12 +122,34 @@ std::string FormatUtcMillis(std::int64_t unix_ms) {
   const auto days = floor<std::chrono::days>(t);
   const year_month_day ymd{days};
   const hh_mm_ss hms{t - days};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
-  return buf;
+  const int year = static_cast<int>(ymd.year());
+  const unsigned fields[6] = {static_cast<unsigned>(ymd.month()),        static_cast<unsigned>(ymd.day()),
+                              static_cast<unsigned>(hms.hours().count()), static_cast<unsigned>(hms.minutes().count()),
+                              static_cast<unsigned>(hms.seconds().count()),
+                              static_cast<unsigned>(hms.subseconds().count())};
+  if (year < 0 || year > 9999) {
+    // Outside four digits (only a corrupt or hostile value gets here): printf's rules.
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", year, fields[0], fields[1], fields[2],
+                  fields[3], fields[4], fields[5]);
+    return buf;
+  }
+  // Every record's @timestamp is written through here: digits by hand, not through printf.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t at, unsigned value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      out[at + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<unsigned>(year), 4);
+  put(5, fields[0], 2);
+  put(8, fields[1], 2);
+  put(11, fields[2], 2);
+  put(14, fields[3], 2);
+  put(17, fields[4], 2);
+  put(20, fields[5], 3);
+  return out;
 }
 
 }  // namespace custody::normalize

@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <date/date.h>
+
+#include <random>
+#include <vector>
+
 #include <string>
 
 #include "normalize/sf_time.h"
@@ -169,4 +174,21 @@ TEST_CASE("FormatUtcMillis writes RFC 3339 UTC with milliseconds", "[normalize][
     REQUIRE(back);
     CHECK(*back == t);
   }
+}
+
+TEST_CASE("FormatUtcMillis agrees with the date library's format over the years 0000 to 9999", "[normalize][time]") {
+  std::mt19937_64 rng(20261207);
+  // Unix ms of 0000-01-01T00:00:00.000Z and of the last millisecond of 9999.
+  const std::int64_t first = -62167219200000LL, last = 253402300799999LL;
+  std::uniform_int_distribution<std::int64_t> any(first, last);
+  std::vector<std::int64_t> instants = {first, last, 0, -1, 951782400000LL /* 2000-02-29 */, 1709164800000LL};
+  for (int i = 0; i < 20000; ++i) instants.push_back(any(rng));
+  for (std::int64_t t : instants) {
+    CAPTURE(t);
+    const date::sys_time<std::chrono::milliseconds> tp{std::chrono::milliseconds{t}};
+    CHECK(FormatUtcMillis(t) == date::format("%FT%TZ", tp));
+  }
+  // Beyond four-digit years the output is still the instant's fields, printf style.
+  CHECK(FormatUtcMillis(last + 1) == "10000-01-01T00:00:00.000Z");
+  CHECK(FormatUtcMillis(first - 1) == "-001-12-31T23:59:59.999Z");
 }
