@@ -172,11 +172,17 @@ class MirthRun {
     std::string url;
     std::string body;
     bool json_ok = false;  // 2xx with a body that parses as JSON (or is empty)
+    // A page of records: the one parse of its body (DOM and each element's bytes) that found it
+    // well-formed, with the elements of records_pointer. Null when not parsed that way.
+    std::shared_ptr<normalize::ParsedElements> parsed;
+    std::string parsed_pointer;
   };
 
+  // records_pointer: for a page of records, where they are ("/list/event"): the check that the
+  // body is JSON then also parses it for ScanPage, so a page is parsed once.
   Answer Get(const std::string& path_and_query, const std::string& dir, const std::string& name,
              const std::string& object, const std::string& role, std::uint64_t page, const char* accept,
-             const std::string& stream);
+             const std::string& stream, const char* records_pointer = nullptr);
   // Why an answer cannot be used, for a gap: the failure, or status and content type.
   std::string Problem(const Answer& a, const char* expected) const;
   bool Stopped() const { return state_.stop() != SourceStop::kNone; }
@@ -235,7 +241,7 @@ std::string MirthRun::Dates() const {
 
 MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::string& dir, const std::string& name,
                                const std::string& object, const std::string& role, std::uint64_t page,
-                               const char* accept, const std::string& stream) {
+                               const char* accept, const std::string& stream, const char* records_pointer) {
   Answer a;
   a.url = o_.base_url + path_and_query;
   if (Stopped()) {
@@ -252,10 +258,17 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
   call.name = name;
   const bool basic = o_.auth == MirthAuthMode::kBasic;
   const bool want_json = std::string_view(accept).find("json") != std::string_view::npos;
-  // The capture whose body the verdict below found well-formed: not checked a second time.
-  auto checked_path = std::make_shared<std::string>();
-  call.classify = [basic, want_json, checked_path](const capture::CaptureFile& cap, std::string* problem) {
-    checked_path->clear();
+  // The capture whose body the verdict below found well-formed: not checked a second time, and
+  // for a page of records not parsed a second time either.
+  struct Checked {
+    std::string path;
+    std::string body;
+    std::shared_ptr<normalize::ParsedElements> parsed;
+  };
+  auto checked = std::make_shared<Checked>();
+  call.classify = [basic, want_json, checked, records_pointer](const capture::CaptureFile& cap, std::string* problem) {
+    checked->path.clear();
+    checked->parsed.reset();
     const int s = cap.head().status;
     if (s == 401) {
       // An expired session is renewed by logging in again; refused Basic credentials cannot be.
@@ -269,12 +282,24 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
     if (want_json && s >= 200 && s < 300 && ContentTypeIsJson(cap.head().headers)) {
       // A JSON page cut short (a dropped connection the framing did not catch) is transient.
       std::string body = ReadWhole(cap.path().string());
-      std::size_t at = 0;
-      if (!IsBlank(body) && !json::WellFormed(body, &at)) {
-        *problem = "the JSON body does not parse (at byte " + std::to_string(at) + ")";
-        return Verdict::kRetry;
+      if (!IsBlank(body)) {
+        std::size_t at = 0;
+        bool ok;
+        if (records_pointer != nullptr) {
+          auto parsed = std::make_shared<normalize::ParsedElements>();
+          ok = normalize::ParseJsonArrayElements(body, records_pointer, true, false, *parsed).ok();
+          at = parsed->error_offset.value_or(0);
+          if (ok) checked->parsed = std::move(parsed);
+        } else {
+          ok = json::WellFormed(body, &at);
+        }
+        if (!ok) {
+          *problem = "the JSON body does not parse (at byte " + std::to_string(at) + ")";
+          return Verdict::kRetry;
+        }
       }
-      *checked_path = cap.path().string();
+      checked->path = cap.path().string();
+      checked->body = std::move(body);
     }
     return Verdict::kAccept;
   };
@@ -286,13 +311,18 @@ MirthRun::Answer MirthRun::Get(const std::string& path_and_query, const std::str
     }
     return a;
   }
-  a.body = ReadWhole(a.r.body_path);
+  const bool checked_here = !checked->path.empty() && checked->path == a.r.body_path;
+  a.body = checked_here ? std::move(checked->body) : ReadWhole(a.r.body_path);
   if (a.r.status >= 200 && a.r.status < 300) {
     any_answer_ = true;
     if (IsBlank(a.body)) {
       a.json_ok = true;
     } else {
-      a.json_ok = (!checked_path->empty() && *checked_path == a.r.body_path) || json::WellFormed(a.body);
+      a.json_ok = checked_here || json::WellFormed(a.body);
+      if (checked_here && checked->parsed) {
+        a.parsed = std::move(checked->parsed);
+        a.parsed_pointer = records_pointer;
+      }
     }
   } else if (a.r.status == 401 && basic) {
     state_.Stop(SourceStop::kAuth, redactor_.Apply("GET " + a.url + ": Mirth refused the HTTP Basic credentials of user '" +
@@ -370,9 +400,14 @@ MirthRun::PageScan MirthRun::ScanPage(const Answer& a, const char* pointer, cons
   // One parse of the page: its DOM (numbers kept as their text, as the mapper wants) and the
   // exact bytes of each element.
   static_assert(normalize::kMirthParseFlags == rapidjson::kParseNumbersAsStringsFlag);
-  normalize::ParsedElements page;
-  scan.status = normalize::ParseJsonArrayElements(body, pointer, true, false, page);
-  if (!scan.status) return scan;
+  normalize::ParsedElements parsed_here;
+  const normalize::ParsedElements* found = a.parsed && a.parsed_pointer == pointer ? a.parsed.get() : nullptr;
+  if (found == nullptr) {
+    scan.status = normalize::ParseJsonArrayElements(body, pointer, true, false, parsed_here);
+    if (!scan.status) return scan;
+    found = &parsed_here;
+  }
+  const normalize::ParsedElements& page = *found;
   auto each = [&](const normalize::JsonElement& e) -> Status {
     std::string_view text = std::string_view(body).substr(e.byte_offset, e.byte_length);
     const rapidjson::Value& d =
@@ -488,7 +523,7 @@ void MirthRun::ServerEvents() {
                               std::to_string(n + 1);
     if (page == 1) item.request = query;
     Answer a = Get(query, dir, "page-" + Pad6(page) + ".json", "ServerEvent", "page", page, "application/json",
-                   stream.name);
+                   stream.name, "/list/event");
     if (!a.r.ok || a.r.status < 200 || a.r.status >= 300 || !a.json_ok) {
       item.gaps.push_back("events at or below id " + std::to_string(cursor) + " not collected: " + Problem(a, "JSON"));
       break;
@@ -614,7 +649,8 @@ void MirthRun::ChannelMessages(const Channel& channel, SourceStream& stream) {
     query += frozen ? "&maxMessageId=" + std::to_string(cursor) + "&offset=0" : "&offset=" + std::to_string(offset);
     query += "&limit=" + std::to_string(n + 1);
     if (page == 1) item.request = query;
-    Answer a = Get(query, dir, "page-" + Pad6(page) + ".json", "Message", "page", page, "application/json", stream.name);
+    Answer a = Get(query, dir, "page-" + Pad6(page) + ".json", "Message", "page", page, "application/json", stream.name,
+                   "/list/message");
     if (!a.r.ok || a.r.status < 200 || a.r.status >= 300 || !a.json_ok) {
       item.gaps.push_back("page " + std::to_string(page) + " not collected: " + Problem(a, "JSON"));
       break;
