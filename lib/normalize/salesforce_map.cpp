@@ -577,54 +577,35 @@ Error PageError(const std::string& what) { return Error(ErrorCode::kParse, "quer
 
 }  // namespace
 
-Status ForEachQueryRecord(std::string_view page, const std::function<Status(const JsonRecordView&)>& callback) {
-  rapidjson::Document doc;
-  doc.Parse<kPageParseFlags>(page.data(), page.size());
-  if (doc.HasParseError()) {
-    return PageError("invalid JSON at byte offset " + std::to_string(doc.GetErrorOffset()) + ": " +
-                     rapidjson::GetParseError_En(doc.GetParseError()));
-  }
-  if (!doc.IsObject()) return PageError("not a JSON object");
-  const auto records = doc.FindMember("records");
-  if (records == doc.MemberEnd() || !records->value.IsArray()) return PageError("no \"records\" array");
-  const auto& array = records->value;
-
-  // Find the byte range of each element of the first top-level "records" member (FindMember
-  // also returns the first one when a name repeats).
-  Scanner scan(page);
-  if (!scan.Expect('{')) return PageError("not a JSON object");
-  bool found = false;
-  while (!found && !scan.Peek('}')) {
-    std::string_view key;
-    if (!scan.String(key) || !scan.Expect(':')) return PageError("cannot locate members");
-    if (key == "records") {
-      found = true;
-      break;
-    }
-    if (!scan.SkipValue()) return PageError("cannot locate members");
-    if (!scan.Expect(',')) break;
-  }
-  if (!found || !scan.Expect('[')) {
-    // Only when the name is written with escapes, which Salesforce does not do.
-    return PageError("cannot locate the \"records\" array in the text");
-  }
-  rapidjson::SizeType index = 0;
-  while (!scan.Peek(']')) {
-    scan.SkipSpace();
-    const size_t start = scan.pos();
-    if (!scan.SkipValue()) return PageError("cannot locate record " + std::to_string(index));
-    const size_t end = scan.pos();
-    if (index >= array.Size()) return PageError("more records in the text than parsed");
-    const rapidjson::Value& record = array[index];
-    const std::string_view text = page.substr(start, end - start);
-    const FieldGetter get = [&record, text](std::string_view name) { return Lookup(record, text, name); };
-    const JsonRecordView view{get, index, start, end - start};
-    CUSTODY_RETURN_IF_ERROR(callback(view));
-    ++index;
-    if (!scan.Expect(',')) break;
-  }
-  if (index != array.Size()) return PageError("record count differs between the text and the parse");
+Status ParseQueryPage(std::string_view page, ParsedElements& parsed) {
+  static_assert(kPageParseFlags == rapidjson::kParseNumbersAsStringsFlag);
+  Status s = ParseJsonArrayElements(page, "/records", true, false, parsed);
+  if (!s) return PageError(s.error().message());
   return Status::Ok();
+}
+
+Status ForEachQueryRecord(std::string_view page, const ParsedElements& parsed,
+                          const std::function<Status(const JsonRecordView&)>& callback) {
+  if (!parsed.doc.IsObject()) return PageError("not a JSON object");
+  // The first top-level "records" member (FindMember also returns the first one when a name
+  // repeats); a lone object there is not an array of records.
+  if (parsed.value == nullptr || !parsed.value->IsArray()) return PageError("no \"records\" array");
+  const auto& array = *parsed.value;
+  if (parsed.elements.size() != array.Size()) return PageError("record count differs between the text and the parse");
+  for (const JsonElement& e : parsed.elements) {
+    const rapidjson::Value& record = array[static_cast<rapidjson::SizeType>(e.index)];
+    const std::string_view text = page.substr(e.byte_offset, e.byte_length);
+    const FieldGetter get = [&record, text](std::string_view name) { return Lookup(record, text, name); };
+    const JsonRecordView view{get, e.index, e.byte_offset, e.byte_length};
+    CUSTODY_RETURN_IF_ERROR(callback(view));
+  }
+  return Status::Ok();
+}
+
+Status ForEachQueryRecord(std::string_view page, const std::function<Status(const JsonRecordView&)>& callback) {
+  ParsedElements parsed;
+  CUSTODY_RETURN_IF_ERROR(ParseQueryPage(page, parsed));
+  return ForEachQueryRecord(page, parsed, callback);
 }
 
 }  // namespace custody::normalize

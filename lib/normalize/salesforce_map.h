@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "normalize/json_elements.h"
 #include "normalize/record.h"
 
 namespace custody::normalize {
@@ -43,5 +44,12 @@ struct JsonRecordView {
   std::uint64_t byte_length;
 };
 Status ForEachQueryRecord(std::string_view page, const std::function<Status(const JsonRecordView&)>& callback);
+// The same for a page already parsed by ParseQueryPage, so a collector that checks the page's
+// totalSize, done and nextRecordsUrl parses it once for both.
+Status ForEachQueryRecord(std::string_view page, const ParsedElements& parsed,
+                          const std::function<Status(const JsonRecordView&)>& callback);
+// Parses a query response page for ForEachQueryRecord: its DOM with numbers kept as their text,
+// and the exact bytes of each element of "records". kParse when it is not JSON.
+Status ParseQueryPage(std::string_view page, ParsedElements& parsed);
 
 }  // namespace custody::normalize

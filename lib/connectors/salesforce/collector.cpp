@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -89,6 +90,18 @@ std::string CompactSfTime(std::string_view s) {
   return out + "Z";
 }
 
+// A JSON integer that a parse keeping numbers as text holds as a string ("2000"): its value, or
+// nullopt for a fraction, an exponent or a number out of range. (A quoted "2000" reads the same;
+// Salesforce never sends one.)
+std::optional<std::int64_t> IntegerText(const rapidjson::Value& v) {
+  const char* begin = v.GetString();
+  const char* end = begin + v.GetStringLength();
+  std::int64_t value = 0;
+  auto [at, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || at != end || begin == end) return std::nullopt;
+  return value;
+}
+
 // What the normalization pass reads, in order.
 struct Task {
   enum Kind { kJsonPage, kCsvFile, kBulkCsv } kind = kJsonPage;
@@ -98,6 +111,7 @@ struct Task {
   std::string body_path;
   std::string bag_path;
   std::string text;  // a JSON page already read from body_path (read again when empty)
+  std::shared_ptr<const normalize::ParsedElements> parsed;  // text, parsed (parsed again when null)
 };
 
 struct LogFileEntry {
@@ -160,7 +174,13 @@ struct Normalizer {
   Status Page(const Task& t) {
     const std::string page = t.text.empty() ? ReadWhole(t.body_path) : t.text;
     normalize::RowContext ctx{source_id, t.stream, t.object, ""};
-    return normalize::ForEachQueryRecord(page, [&](const normalize::JsonRecordView& v) -> Status {
+    normalize::ParsedElements parsed_here;
+    const normalize::ParsedElements* parsed = t.text.empty() ? nullptr : t.parsed.get();
+    if (parsed == nullptr) {
+      CUSTODY_RETURN_IF_ERROR(normalize::ParseQueryPage(page, parsed_here));
+      parsed = &parsed_here;
+    }
+    return normalize::ForEachQueryRecord(page, *parsed, [&](const normalize::JsonRecordView& v) -> Status {
       normalize::Record rec = normalize::MapSalesforceRow(ctx, v.get);
       rec.raw_file = t.bag_path;
       rec.record_index = v.index;
@@ -325,6 +345,7 @@ class Worker {
         bool done = true;
         std::string next;
         std::string text;  // the page as validated, handed on to normalization (no second read)
+        std::shared_ptr<normalize::ParsedElements> parsed;  // and its one parse
       } facts;
       Call call;
       call.request.url = url;
@@ -334,25 +355,32 @@ class Worker {
       call.dir = dir;
       call.name = "page-" + Pad(page) + ".json";
       call.validate = [&facts](const capture::CaptureFile& f) -> std::optional<std::string> {
+        // The page's one parse: checked here, and its DOM and record ranges handed on to
+        // normalization with the text. Numbers are kept as their text (the records need that),
+        // so totalSize is read from its digits.
         std::string body = ReadWhole(f.path().string());
-        rapidjson::Document doc;
-        doc.Parse(body.data(), body.size());
-        if (doc.HasParseError() || !doc.IsObject()) return "the page is not a JSON object (" +
-                                                            std::to_string(body.size()) + " bytes)";
+        auto parsed = std::make_shared<normalize::ParsedElements>();
+        const rapidjson::Value& doc = parsed->doc;
+        if (!normalize::ParseQueryPage(body, *parsed) || !doc.IsObject()) {
+          return "the page is not a JSON object (" + std::to_string(body.size()) + " bytes)";
+        }
         auto total = doc.FindMember("totalSize");
         auto done = doc.FindMember("done");
         auto records = doc.FindMember("records");
-        if (total == doc.MemberEnd() || !total->value.IsInt64() || done == doc.MemberEnd() ||
-            !done->value.IsBool() || records == doc.MemberEnd() || !records->value.IsArray()) {
+        std::optional<std::int64_t> total_value;
+        if (total != doc.MemberEnd() && total->value.IsString()) total_value = IntegerText(total->value);
+        if (!total_value || done == doc.MemberEnd() || !done->value.IsBool() || records == doc.MemberEnd() ||
+            !records->value.IsArray()) {
           return "the page lacks totalSize, done or records";
         }
-        facts.total = total->value.GetInt64();
+        facts.total = *total_value;
         facts.done = done->value.GetBool();
         facts.records = records->value.Size();
         auto next = doc.FindMember("nextRecordsUrl");
         facts.next = next != doc.MemberEnd() && next->value.IsString() ? next->value.GetString() : "";
         if (!facts.done && facts.next.empty()) return "done is false but there is no nextRecordsUrl";
         facts.text = std::move(body);
+        facts.parsed = std::move(parsed);
         return std::nullopt;
       };
       CallResult r = client_.Execute(call);
@@ -410,7 +438,8 @@ class Worker {
       if (facts.records > 0) last_page_path = r.body_path;
       if (page_paths != nullptr) page_paths->push_back(r.body_path);
       if (normalize) {
-        Normalize({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path, std::move(facts.text)});
+        Normalize({Task::kJsonPage, stream_, object, "", r.body_path, r.bag_path, std::move(facts.text),
+                   std::move(facts.parsed)});
       }
       if (o_.progress) {
         o_.progress(stream_, object + " page " + std::to_string(page) + ": " + std::to_string(item.received) + "/" +
@@ -582,7 +611,7 @@ class Worker {
       }
       item.pages = chunk;
       item.received += rows;
-      if (normalize) Normalize({Task::kBulkCsv, stream_, object, "", r.body_path, r.bag_path, ""});
+      if (normalize) Normalize({Task::kBulkCsv, stream_, object, "", r.body_path, r.bag_path, "", nullptr});
       if (o_.progress) {
         o_.progress(stream_, object + " (Bulk API) chunk " + std::to_string(chunk) + ": " +
                                  std::to_string(item.received) + "/" + std::to_string(rest_total) + " records");
@@ -787,7 +816,7 @@ class Worker {
       // file is the complete one (research §4.1), so the hourly files of a day that has a daily
       // file are kept as evidence but not normalized twice.
       if (!(e.interval == "Hourly" && daily.count(e.event_type + "|" + e.log_date.substr(0, 10)))) {
-        Normalize({Task::kCsvFile, stream_, "EventLogFile", e.event_type, r.body_path, r.bag_path, ""});
+        Normalize({Task::kCsvFile, stream_, "EventLogFile", e.event_type, r.body_path, r.bag_path, "", nullptr});
       }
       if (o_.progress) o_.progress(stream_, "EventLogFile " + e.event_type + " " + e.id + ": " + std::to_string(r.bytes) + " bytes");
     }
