@@ -55,9 +55,11 @@ class DirWatcher(threading.Thread):
     custody's phases starts. Since f24fc16 each stream normalizes its captures in its own thread as
     they land (capture and normalization interleave), so from outside a run has three phases:
     "streams" (token, discovery, every capture to disk with SHA-256, each normalized right after it
-    landed into the shared timeline's sorted runs), "merge" (the streams have joined:
-    payload/normalized/ appears, untimed.jsonl is concatenated and the runs are merged into
-    normalized/timeline.jsonl) and "seal" (the bundle's temporary file appears beside --out).
+    landed into the shared timeline's sorted runs; it ends when payload/normalized/timeline.jsonl
+    appears, the streams having joined and the timeline's last run been spilled), "merge" (until
+    the bundle's temporary file appears beside --out: the runs merged into that file; since
+    1994e90 the file is an empty stand-in and this phase is empty) and "seal" (hash + tar; since
+    1994e90 it also merges the runs, straight into the bundle).
     For the exports stream it also notes "download_done": the LogFile's sidecar
     (<file>.csv.http.json, written when the body is complete and hashed) appears, after which the
     stream thread normalizes that file. It also notes the most timeline run files and run bytes
@@ -88,7 +90,9 @@ class DirWatcher(threading.Thread):
             try:
                 if sidecars and "download_done" not in self.seen and glob.glob(sidecars):
                     self._mark("download_done")
-                if "merge" not in self.seen and os.path.isdir(normalized):
+                if "merge" not in self.seen and os.path.exists(os.path.join(normalized, "timeline.jsonl")):
+                    # The timeline's stand-in (or, with --keep-work-dir, the file) is made once
+                    # the streams have joined and the timeline is closed.
                     self._mark("merge")
                 if "merge" not in self.seen and os.path.isdir(runs):
                     n, b = 0, 0
@@ -479,8 +483,8 @@ def report(res, a):
         L.append("")
         L.append("Where custody's time goes (seconds; from the work folder: streams = token, discovery and every "
                  "page captured, each normalized by its connection's thread right after it landed, into the "
-                 "timeline's sorted runs; merge = the runs merged into normalized/timeline.jsonl; seal = hash + tar "
-                 "+ sign; runs = the most timeline run files seen in scratch/timeline-runs):")
+                 "timeline's sorted runs; merge = the runs merged into normalized/timeline.jsonl (empty since "
+                 "1994e90); seal = hash + tar + sign, and since 1994e90 the runs' merge, straight into the bundle; runs = the most timeline run files seen in scratch/timeline-runs):")
         L.append("")
         L.append("| run | streams (capture + normalize) | merge | seal | total | timeline runs |")
         L.append("| --- | ---: | ---: | ---: | ---: | ---: |")
