@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -137,10 +139,11 @@ std::string Eta(std::chrono::steady_clock::time_point started, std::uint64_t don
   return ", ETA " + std::to_string(static_cast<long long>(seconds + 0.5)) + "s";
 }
 
-// Turns one stream's captures into unified records as soon as each capture is on disk, in the
-// stream's own thread. Timed records go to the shared timeline with an order key (stream, capture,
-// record) that makes its ties independent of how the threads interleave; untimed records go to
-// the stream's own file, concatenated in stream order at the end.
+// Turns one stream's captures into unified records as soon as each capture is on disk, on the
+// stream's normalizing thread (Worker::Normalize). Timed records go to the shared timeline with
+// an order key (stream, capture, record) that makes its ties independent of how the threads
+// interleave; untimed records go to the stream's own file, concatenated in stream order at the
+// end.
 struct Normalizer {
   std::string source_id;
   normalize::TimelineWriter* timeline = nullptr;
@@ -244,6 +247,9 @@ class Worker {
  public:
   Worker(const CollectOptions& options, Client& client, const std::set<std::string>& objects, std::string stream)
       : o_(options), client_(client), objects_(objects), stream_(std::move(stream)) {}
+  ~Worker() { DrainNormalizer(); }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
 
   StreamReport report;
   Normalizer normalizer;
@@ -256,10 +262,52 @@ class Worker {
   }
   bool normalize_enabled = true;
 
-  // Normalizes one capture right after it is on disk. A capture that does not parse stays in the
-  // bundle; the stream says it was not normalized.
-  void Normalize(const Task& t) {
+  // Hands one capture, on disk, to the stream's normalizing thread, which takes the captures in
+  // the order they are handed over: so the connection asks for its next page while the last one
+  // is normalized. At most kQueued captures wait (each may hold a page and its parse in memory).
+  void Normalize(Task t) {
     if (!normalize_enabled) return;
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    if (!normalizing_.joinable()) normalizing_ = std::thread([this] { NormalizeLoop(); });
+    queue_space_.wait(lock, [this] { return queue_.size() < kQueued; });
+    queue_.push_back(std::move(t));
+    queue_work_.notify_one();
+  }
+
+  // Waits until every capture handed over is normalized (the stream's thread calls it when the
+  // stream is done; the normalizer's results are read only after it).
+  void DrainNormalizer() {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      draining_ = true;
+    }
+    queue_work_.notify_all();
+    if (normalizing_.joinable()) normalizing_.join();
+  }
+
+  bool Stopped() const { return stopped_; }
+
+ private:
+  static constexpr size_t kQueued = 1;
+
+  void NormalizeLoop() {
+    for (;;) {
+      Task t;
+      {
+        std::unique_lock<std::mutex> lock(queue_mu_);
+        queue_work_.wait(lock, [this] { return !queue_.empty() || draining_; });
+        if (queue_.empty()) return;  // draining, and nothing left
+        t = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      queue_space_.notify_one();
+      NormalizeNow(t);
+    }
+  }
+
+  // Normalizes one capture. A capture that does not parse stays in the bundle; the stream says it
+  // was not normalized.
+  void NormalizeNow(const Task& t) {
     Status s = t.kind == Task::kJsonPage ? normalizer.Page(t) : normalizer.Csv(t);
     ++normalizer.capture_index;
     if (s) return;
@@ -272,7 +320,13 @@ class Worker {
     normalize_failures_.push_back(bad);
   }
 
-  bool Stopped() const { return stopped_; }
+  std::mutex queue_mu_;
+  std::condition_variable queue_work_, queue_space_;
+  std::deque<Task> queue_;
+  bool draining_ = false;
+  std::thread normalizing_;
+
+ public:
 
   Describe DescribeObject(const std::string& object) {
     Describe d;
@@ -1010,7 +1064,8 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
       for (const auto& e : kExportEvents) w.CollectObject(e, "EventDate", "EventDate DESC", false);
     });
   }
-  // Records are normalized by each stream's thread as its captures land: into one timeline
+  // Records are normalized as each stream's captures land (by the stream's normalizing thread,
+  // in capture order): into one timeline
   // (32 MiB of lines in memory at most, the rest in sorted runs on disk, so peak memory stays well
   // under 128 MiB however many records there are) and per-stream untimed files.
   const std::string source_id = report.org_id.empty() ? "salesforce:" + http::Origin(o.auth.instance_url)
@@ -1042,7 +1097,10 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   // and its records carry order keys, so the bundle's bytes do not depend on which thread ran first.
   std::vector<std::thread> threads;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    threads.emplace_back([&, i] { jobs[i](*workers[i]); });
+    threads.emplace_back([&, i] {
+      jobs[i](*workers[i]);
+      workers[i]->DrainNormalizer();
+    });
   }
   for (auto& t : threads) t.join();
   report.requests = discovery.requests();
