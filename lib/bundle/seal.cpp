@@ -7,6 +7,11 @@
 #include <pwd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "bundle/custody_log.h"
 #include "bundle/layout.h"
@@ -25,6 +30,128 @@ namespace custody::bundle {
 namespace {
 
 constexpr size_t kChunk = 1 << 20;
+constexpr size_t kPipeBuffers = 4;  // 4 MiB in flight between the two threads
+
+// Writes the payload's tar entries on a second thread while the sealing thread reads, hashes (and,
+// for a generated file, produces) the bytes, so hashing on one core and the kernel's copy into the
+// bundle on the other overlap. The sealing thread fills buffers from a small pool and queues them
+// with the entries' headers, in tar order; the writer hands them to the TarWriter. The first
+// write error stops the writer, and the sealing thread gets it back from its next call (the
+// bundle is then abandoned, as before). Close waits for everything queued.
+class TarPipe {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  explicit TarPipe(TarWriter& tar) : tar_(tar), buffers_(kPipeBuffers) {
+    for (size_t i = 0; i < kPipeBuffers; ++i) {
+      buffers_[i].resize(kChunk);
+      free_.push_back(i);
+    }
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~TarPipe() { (void)Close(); }
+  TarPipe(const TarPipe&) = delete;
+  TarPipe& operator=(const TarPipe&) = delete;
+
+  Status Directory(const std::string& path) { return Push(Item{Item::kDirectory, path, 0, kNone, 0}); }
+  Status BeginFile(const std::string& path, std::uint64_t size) { return Push(Item{Item::kFile, path, size, kNone, 0}); }
+  // A free buffer of kChunk bytes to fill, waiting for one; the writer's error once it failed.
+  Result<size_t> Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return !free_.empty() || !status_.ok(); });
+    if (!status_.ok()) return status_.error();
+    const size_t b = free_.back();
+    free_.pop_back();
+    return b;
+  }
+  std::uint8_t* Data(size_t buffer) { return buffers_[buffer].data(); }
+  // Queues the first n bytes of an acquired buffer as data of the entry begun last.
+  Status Write(size_t buffer, size_t n) { return Push(Item{Item::kData, {}, 0, buffer, n}); }
+  // Gives an acquired buffer back unused.
+  void Release(size_t buffer) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(buffer);
+    changed_.notify_all();
+  }
+  // Waits until everything queued is written, stops the writer and returns its status.
+  Status Close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closing_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  struct Item {
+    enum Kind { kDirectory, kFile, kData } kind = kData;
+    std::string path;
+    std::uint64_t size = 0;
+    size_t buffer = kNone;
+    size_t n = 0;
+  };
+
+  Status Push(Item item) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!status_.ok()) {
+      if (item.buffer != kNone) free_.push_back(item.buffer);
+      return status_;
+    }
+    queue_.push_back(std::move(item));
+    changed_.notify_all();
+    return Status::Ok();
+  }
+
+  void Run() {
+    for (;;) {
+      Item item;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] { return !queue_.empty() || closing_; });
+        if (queue_.empty()) return;  // closing, and everything is written
+        item = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      Status s;
+      switch (item.kind) {
+        case Item::kDirectory:
+          s = tar_.AddDirectory(item.path);
+          break;
+        case Item::kFile:
+          s = tar_.BeginFile(item.path, item.size);
+          break;
+        case Item::kData:
+          s = tar_.WriteData({buffers_[item.buffer].data(), item.n});
+          break;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (item.buffer != kNone) free_.push_back(item.buffer);
+      if (!s.ok()) {
+        // Nothing after a failed write can be written: what is queued is dropped.
+        status_ = s;
+        for (const Item& rest : queue_) {
+          if (rest.buffer != kNone) free_.push_back(rest.buffer);
+        }
+        queue_.clear();
+      }
+      changed_.notify_all();
+      if (!s.ok()) return;
+    }
+  }
+
+  TarWriter& tar_;
+  std::vector<std::vector<std::uint8_t>> buffers_;
+  std::mutex mu_;
+  std::condition_variable changed_;  // a buffer freed, an item queued, closing, or an error
+  std::vector<size_t> free_;
+  std::deque<Item> queue_;
+  Status status_;
+  bool closing_ = false;
+  std::thread thread_;
+};
 
 rapidjson::Value Str(std::string_view s, rapidjson::Document::AllocatorType& a) {
   return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
@@ -100,7 +227,7 @@ std::string MetadataJson(const SealRequest& r, const std::string& bundle_id, std
 // Streams one payload file into the tar, hashing the same bytes. Fails if the file's size
 // differs from what the listing saw (it changed while being sealed).
 Result<std::string> CopyPayloadFile(io::FileSystem& fs, const SealRequest& r, const io::TreeEntry& entry,
-                                    const std::string& tar_path, TarWriter& tar, std::vector<std::uint8_t>& buf) {
+                                    const std::string& tar_path, TarPipe& tar) {
   std::filesystem::path src = r.source_dir / entry.relative;
   auto file = fs.OpenForRead(src);
   if (!file) return file.error();
@@ -112,34 +239,66 @@ Result<std::string> CopyPayloadFile(io::FileSystem& fs, const SealRequest& r, co
   std::uint64_t total = 0;
   for (;;) {
     CUSTODY_RETURN_IF_ERROR(Cancelled(r));
-    auto n = (*file)->Read(buf);
+    auto buffer = tar.Acquire();
+    if (!buffer) return buffer.error();
+    auto n = (*file)->Read({tar.Data(*buffer), kChunk});
+    if (!n || *n == 0) tar.Release(*buffer);
     if (!n) return n.error();
     if (*n == 0) break;
     total += *n;
-    if (total > entry.size) return Error(ErrorCode::kIo, src.string() + " grew while being sealed");
-    std::span<const std::uint8_t> chunk(buf.data(), *n);
-    hasher.Update(chunk);
-    CUSTODY_RETURN_IF_ERROR(tar.WriteData(chunk));
+    if (total > entry.size) {
+      tar.Release(*buffer);
+      return Error(ErrorCode::kIo, src.string() + " grew while being sealed");
+    }
+    hasher.Update({tar.Data(*buffer), *n});
+    CUSTODY_RETURN_IF_ERROR(tar.Write(*buffer, *n));
   }
   if (total != entry.size) return Error(ErrorCode::kIo, src.string() + " shrank while being sealed");
   return hasher.FinishHex();
 }
 
-// Streams a generated payload file into the tar, hashing the same bytes.
+// Streams a generated payload file into the tar, hashing the same bytes. Its pieces, of any
+// size, are gathered into whole buffers for the writer.
 Result<std::string> WriteGeneratedFile(const SealRequest& r, const SealRequest::GeneratedFile& file,
-                                       const std::string& relative, const std::string& tar_path, TarWriter& tar) {
+                                       const std::string& relative, const std::string& tar_path, TarPipe& tar) {
   CUSTODY_RETURN_IF_ERROR(tar.BeginFile(tar_path, file.size));
   crypto::Hasher hasher(crypto::DigestAlgorithm::kSha256);
   std::uint64_t total = 0;
+  size_t buffer = TarPipe::kNone;  // being filled
+  size_t filled = 0;
   Status written = file.write([&](std::span<const std::uint8_t> chunk) -> Status {
-    CUSTODY_RETURN_IF_ERROR(Cancelled(r));
+    if (Status cancelled = Cancelled(r); !cancelled) return cancelled;
     total += chunk.size();
     if (total > file.size) {
       return Error(ErrorCode::kInternal, relative + ": more bytes than the " + std::to_string(file.size) + " announced");
     }
     hasher.Update(chunk);
-    return tar.WriteData(chunk);
+    while (!chunk.empty()) {
+      if (buffer == TarPipe::kNone) {
+        auto b = tar.Acquire();
+        if (!b) return b.error();
+        buffer = *b;
+        filled = 0;
+      }
+      const size_t n = std::min(chunk.size(), kChunk - filled);
+      std::memcpy(tar.Data(buffer) + filled, chunk.data(), n);
+      filled += n;
+      chunk = chunk.subspan(n);
+      if (filled == kChunk) {
+        const size_t full = buffer;
+        buffer = TarPipe::kNone;
+        if (Status queued = tar.Write(full, kChunk); !queued) return queued;
+      }
+    }
+    return Status::Ok();
   });
+  if (buffer != TarPipe::kNone) {
+    if (written && filled > 0) {
+      written = tar.Write(buffer, filled);
+    } else {
+      tar.Release(buffer);
+    }
+  }
   if (!written) return written.error();
   if (total != file.size) {
     return Error(ErrorCode::kInternal, relative + ": " + std::to_string(total) + " bytes, not the " +
@@ -235,19 +394,22 @@ Result<SealResult> Seal(io::FileSystem& fs, const SealRequest& r) {
   CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top + std::string(kPayloadDir)));
   std::string manifest;
   manifest.reserve(static_cast<size_t>(result.payload_files) * 96);
-  std::vector<std::uint8_t> buf(kChunk);
-  for (const io::TreeEntry& e : *tree) {
-    CUSTODY_RETURN_IF_ERROR(Cancelled(r));
-    std::string bag_path = std::string(kPayloadDir) + "/" + e.relative;
-    if (e.is_directory) {
-      CUSTODY_RETURN_IF_ERROR((*tar)->AddDirectory(top + bag_path));
-      continue;
+  {
+    TarPipe pipe(**tar);
+    for (const io::TreeEntry& e : *tree) {
+      CUSTODY_RETURN_IF_ERROR(Cancelled(r));
+      std::string bag_path = std::string(kPayloadDir) + "/" + e.relative;
+      if (e.is_directory) {
+        CUSTODY_RETURN_IF_ERROR(pipe.Directory(top + bag_path));
+        continue;
+      }
+      auto g = r.generated.find(e.relative);
+      auto digest = g != r.generated.end() ? WriteGeneratedFile(r, g->second, e.relative, top + bag_path, pipe)
+                                           : CopyPayloadFile(fs, r, e, top + bag_path, pipe);
+      if (!digest) return digest.error();
+      manifest += *digest + "  " + bag_path + "\n";
     }
-    auto g = r.generated.find(e.relative);
-    auto digest = g != r.generated.end() ? WriteGeneratedFile(r, g->second, e.relative, top + bag_path, **tar)
-                                         : CopyPayloadFile(fs, r, e, top + bag_path, **tar, buf);
-    if (!digest) return digest.error();
-    manifest += *digest + "  " + bag_path + "\n";
+    CUSTODY_RETURN_IF_ERROR(pipe.Close());  // the payload is in the tar; the rest on this thread
   }
 
   // The bundle id commits to the payload through the manifest's digest.
