@@ -14,32 +14,22 @@ namespace custody::cli {
 
 namespace {
 
-struct CollectFlags {
+// The flags every collect subcommand has (CommonCollectFlags), so the seal request and the
+// summary's last lines are made as for the other sources (CollectSealRequest, PrintSealedBundle),
+// plus Salesforce's own. All are added one by one in AddCollectCommand rather than with
+// AddCommonCollectFlags, which keeps this subcommand's --help in its own order.
+struct CollectFlags : CommonCollectFlags {
   std::string instance_url;
   std::string auth = "token";
   std::string login_url;
   std::string client_id;
   std::string username;
   std::string jwt_key;
-  std::string ca_file;
-  std::string since;
-  std::string until;
   std::string streams = "field-history,logins,exports";
-  std::string case_id;
-  std::string examiner;
-  std::string key;
-  std::string cert;
-  std::string out;
-  std::string work_dir;
-  bool keep_work_dir = false;
-  bool force = false;
   std::string api_version = "62.0";
   int budget_reserve = 10;
   int batch_size = 2000;
-  int max_attempts = 5;
-  int retry_delay_ms = 500;
   std::uint64_t bulk_threshold = 2000000;
-  std::string log_format = "text";
 };
 
 // True when a stream captured anything (discovery alone, who we are and what the org has, is not
@@ -162,7 +152,7 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
   if (ec) return Error(ErrorCode::kIo, "create the work folder " + work.string() + ": " + ec.message());
 
   // The collector writes the records into this timeline and the untimed ones straight into the
-  // payload; the timeline itself is written by the seal (StageTimeline).
+  // payload; the timeline itself is written by the seal (SealWithTimeline).
   const std::filesystem::path normalized_dir = o.payload_root / "normalized";
   std::filesystem::create_directories(normalized_dir, ec);
   if (ec) return Error(ErrorCode::kIo, "create the work folder " + work.string() + ": " + ec.message());
@@ -193,36 +183,14 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
     return Error(e.code(), redactor.Apply(message));
   }
 
-  auto sealed_at = SealTime(ctx.clock);
-  if (!sealed_at) return sealed_at.error();
-  bundle::SealRequest request;
-  request.source_dir = o.payload_root;
-  request.out = f.out;
-  request.overwrite = f.force;
-  request.case_id = f.case_id;
-  request.examiner = f.examiner;
-  request.signer = &*identity;
-  request.sealed_at = *sealed_at;
-  request.kind = "collect";
-  request.time_window = FormatRfc3339(o.since) + "/" + FormatRfc3339(o.until);
-  request.collection_json = sf::ReportJson(*report, o);
-  request.command_line = RedactCommandLine(ctx.argv);
-  request.tool = CurrentToolInfo();
-  // Not ctx.cancel: after Ctrl-C what was received is still sealed, as incomplete.
-  request.cancel = nullptr;
+  auto request = CollectSealRequest(f, o.payload_root, *identity, o.since, o.until, ctx);
+  if (!request) return request.error();
+  request->collection_json = sf::ReportJson(*report, o);
   const std::string kept = " (the captures are kept in " + work.string() + ")";
   auto timeline_bytes = (*timeline)->Close();
   if (!timeline_bytes) return timeline_bytes.error().Context("timeline" + kept);
-  if (Status s = StageTimeline(**timeline, *timeline_bytes, normalized_dir, f.keep_work_dir, request); !s) {
-    return s.error().Context("timeline" + kept);
-  }
-  auto sealed = bundle::Seal(ctx.fs, request);
-  if (!sealed) {
-    const std::string also = request.generated.empty() ? "" : KeepStagedTimeline(**timeline, normalized_dir);
-    Error e = sealed.error();
-    e.Context("seal the collection" + kept);
-    return Error(e.code(), e.message() + also);
-  }
+  auto sealed = SealWithTimeline(ctx.fs, **timeline, *timeline_bytes, normalized_dir, f.keep_work_dir, kept, *request);
+  if (!sealed) return sealed.error();
   if (!f.keep_work_dir) std::filesystem::remove_all(work, ec);
 
   std::uint64_t unavailable = 0;
@@ -231,24 +199,10 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
   }
   ctx.out << "collected    " << report->normalized_records << " records from " << o.auth.instance_url << " in "
           << report->requests << " requests\n";
-  for (const auto& s : report->streams) {
-    ctx.out << "  " << s.name << std::string(s.name.size() < 14 ? 14 - s.name.size() : 1, ' ') << s.status << ", "
-            << s.records << " records\n";
-    for (const auto& i : s.items) {
-      if (i.status == "incomplete") {
-        ctx.out << "    INCOMPLETE " << i.object << ": " << (i.gaps.empty() ? "" : i.gaps.front()) << "\n";
-      }
-      for (const auto& n : i.notes) ctx.out << "    note " << i.object << ": " << n << "\n";
-    }
-  }
+  for (const auto& s : report->streams) PrintStreamSummary(ctx.out, s);
   if (unavailable > 0) ctx.out << "unavailable  " << unavailable << " objects or logs (not licensed; see the bundle)\n";
-  ctx.out << "window       " << request.time_window << "\n"
-          << "bundle       " << f.out << (report->complete ? "" : " (INCOMPLETE: " + sf::StopReasonName(report->stop) + ")")
-          << "\n"
-          << "bundle id    " << sealed->bundle_id << "\n"
-          << "statement    sha256 " << sealed->statement_sha256 << "\n";
-  if (!report->stop_detail.empty()) ctx.out << "stopped      " << report->stop_detail << "\n";
-  ctx.out << "next         custody verify " << f.out << " --trusted-cert " << f.cert << "\n";
+  PrintSealedBundle(ctx.out, f, *request, *sealed, report->complete, sf::StopReasonName(report->stop),
+                    report->stop_detail);
   ctx.exit_override = ExitFor(*report);
   return Status::Ok();
 }

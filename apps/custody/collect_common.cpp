@@ -252,8 +252,9 @@ Status WriteTimelineFile(normalize::TimelineWriter& timeline, const std::filesys
   return Status::Ok();
 }
 
-}  // namespace
-
+// Puts the closed timeline (bytes long) into request as normalized/timeline.jsonl: as a file
+// the seal generates from the sorted runs, behind an empty stand-in in normalized_dir, or, with
+// keep_work_dir, as the file itself written into the work folder.
 Status StageTimeline(normalize::TimelineWriter& timeline, std::uint64_t bytes,
                      const std::filesystem::path& normalized_dir, bool keep_work_dir, bundle::SealRequest& request) {
   const std::filesystem::path path = normalized_dir / "timeline.jsonl";
@@ -274,6 +275,9 @@ Status StageTimeline(normalize::TimelineWriter& timeline, std::uint64_t bytes,
   return Status::Ok();
 }
 
+// After a failed seal: writes the staged timeline over its stand-in, so the work folder that is
+// kept holds the normalized records too. A failure to do so removes the file's partial bytes and
+// says so in the returned text (empty when it worked).
 std::string KeepStagedTimeline(normalize::TimelineWriter& timeline, const std::filesystem::path& normalized_dir) {
   const std::filesystem::path path = normalized_dir / "timeline.jsonl";
   Status written = WriteTimelineFile(timeline, path);
@@ -282,6 +286,61 @@ std::string KeepStagedTimeline(normalize::TimelineWriter& timeline, const std::f
   std::filesystem::resize_file(path, 0, ec);
   return "; " + path.string() + " could not be written (" + written.error().message() +
          "): the normalized records can be made again from the captures";
+}
+
+}  // namespace
+
+Result<bundle::SealRequest> CollectSealRequest(const CommonCollectFlags& f,
+                                               const std::filesystem::path& payload_root,
+                                               const crypto::SigningIdentity& signer, UtcSeconds since,
+                                               UtcSeconds until, const Context& ctx) {
+  auto sealed_at = SealTime(ctx.clock);
+  if (!sealed_at) return sealed_at.error();
+  bundle::SealRequest request;
+  request.source_dir = payload_root;
+  request.out = f.out;
+  request.overwrite = f.force;
+  request.case_id = f.case_id;
+  request.examiner = f.examiner;
+  request.signer = &signer;
+  request.sealed_at = *sealed_at;
+  request.kind = "collect";
+  request.time_window = FormatRfc3339(since) + "/" + FormatRfc3339(until);
+  request.command_line = RedactCommandLine(ctx.argv);
+  request.tool = CurrentToolInfo();
+  // Not ctx.cancel: after Ctrl-C what was received is still sealed, as incomplete.
+  request.cancel = nullptr;
+  return request;
+}
+
+Result<bundle::SealResult> SealWithTimeline(io::FileSystem& fs, normalize::TimelineWriter& timeline,
+                                            std::uint64_t bytes, const std::filesystem::path& normalized_dir,
+                                            bool keep_work_dir, const std::string& kept,
+                                            bundle::SealRequest& request) {
+  if (Status s = StageTimeline(timeline, bytes, normalized_dir, keep_work_dir, request); !s) {
+    return s.error().Context("timeline" + kept);
+  }
+  auto sealed = bundle::Seal(fs, request);
+  if (!sealed) {
+    // Only a timeline the seal was to generate is missing from the work folder; with
+    // keep_work_dir it was written there already.
+    const std::string also = request.generated.empty() ? "" : KeepStagedTimeline(timeline, normalized_dir);
+    Error e = sealed.error();
+    e.Context("seal the collection" + kept);
+    return Error(e.code(), e.message() + also);
+  }
+  return sealed;
+}
+
+void PrintSealedBundle(std::ostream& out, const CommonCollectFlags& f, const bundle::SealRequest& request,
+                       const bundle::SealResult& sealed, bool complete, const std::string& stop_reason,
+                       const std::string& stop_detail) {
+  out << "window       " << request.time_window << "\n"
+      << "bundle       " << f.out << (complete ? "" : " (INCOMPLETE: " + stop_reason + ")") << "\n"
+      << "bundle id    " << sealed.bundle_id << "\n"
+      << "statement    sha256 " << sealed.statement_sha256 << "\n";
+  if (!stop_detail.empty()) out << "stopped      " << stop_detail << "\n";
+  out << "next         custody verify " << f.out << " --trusted-cert " << f.cert << "\n";
 }
 
 Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
@@ -337,34 +396,12 @@ Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
     if (!incremental) return incremental.error().Context("record the series state" + kept);
     summary.incremental_json = std::move(*incremental);
   }
-  auto sealed_at = SealTime(ctx.clock);
-  if (!sealed_at) return sealed_at.error();
-  bundle::SealRequest request;
-  request.source_dir = p.payload_root;
-  request.out = f.out;
-  request.overwrite = f.force;
-  request.case_id = f.case_id;
-  request.examiner = f.examiner;
-  request.signer = &*p.identity;
-  request.sealed_at = *sealed_at;
-  request.kind = "collect";
-  request.time_window = FormatRfc3339(p.since) + "/" + FormatRfc3339(p.until);
-  request.previous_statement_sha256 = p.previous_statement_sha256;
-  request.collection_json = connectors::CollectionJson(summary);
-  request.command_line = RedactCommandLine(ctx.argv);
-  request.tool = CurrentToolInfo();
-  // Not ctx.cancel: after Ctrl-C what was received is still sealed, as incomplete.
-  request.cancel = nullptr;
-  if (Status s = StageTimeline(*p.timeline, *timeline_bytes, normalized, f.keep_work_dir, request); !s) {
-    return s.error().Context("timeline" + kept);
-  }
-  auto sealed = bundle::Seal(ctx.fs, request);
-  if (!sealed) {
-    const std::string also = request.generated.empty() ? "" : KeepStagedTimeline(*p.timeline, normalized);
-    Error e = sealed.error();
-    e.Context("seal the collection" + kept);
-    return Error(e.code(), e.message() + also);
-  }
+  auto request = CollectSealRequest(f, p.payload_root, *p.identity, p.since, p.until, ctx);
+  if (!request) return request.error();
+  request->previous_statement_sha256 = p.previous_statement_sha256;
+  request->collection_json = connectors::CollectionJson(summary);
+  auto sealed = SealWithTimeline(ctx.fs, *p.timeline, *timeline_bytes, normalized, f.keep_work_dir, kept, *request);
+  if (!sealed) return sealed.error();
   if (p.after_seal) {
     if (Status s = p.after_seal(*sealed); !s) return s.error().Context("record the sealed bundle in the series state");
   }
@@ -373,24 +410,9 @@ Status SealCollection(PreparedCollection& p, const CommonCollectFlags& f,
   for (const auto& r : reports) {
     ctx.out << "collected    " << r.normalized_records << " records from " << r.name << " (" << r.type << " "
             << r.base_url << ") in " << r.requests << " requests\n";
-    for (const auto& s : r.streams) {
-      ctx.out << "  " << s.name << std::string(s.name.size() < 14 ? 14 - s.name.size() : 1, ' ') << s.status
-              << ", " << s.records << " records\n";
-      for (const auto& i : s.items) {
-        if (i.status == "incomplete") {
-          ctx.out << "    INCOMPLETE " << i.object << ": " << (i.gaps.empty() ? "" : i.gaps.front()) << "\n";
-        }
-        for (const auto& n : i.notes) ctx.out << "    note " << i.object << ": " << n << "\n";
-      }
-    }
+    for (const auto& s : r.streams) PrintStreamSummary(ctx.out, s);
   }
-  ctx.out << "window       " << request.time_window << "\n"
-          << "bundle       " << f.out << (summary.complete ? "" : " (INCOMPLETE: " + summary.stop_reason + ")")
-          << "\n"
-          << "bundle id    " << sealed->bundle_id << "\n"
-          << "statement    sha256 " << sealed->statement_sha256 << "\n";
-  if (!summary.stop_detail.empty()) ctx.out << "stopped      " << summary.stop_detail << "\n";
-  ctx.out << "next         custody verify " << f.out << " --trusted-cert " << f.cert << "\n";
+  PrintSealedBundle(ctx.out, f, *request, *sealed, summary.complete, summary.stop_reason, summary.stop_detail);
   ctx.exit_override = ExitForStop(summary.stop_reason, summary.complete);
   return Status::Ok();
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -145,18 +146,50 @@ Status CollectOneSource(PreparedCollection& prepared, const CommonCollectFlags& 
 // the prepared timeline, with its untimed file in scratch/.
 std::unique_ptr<connectors::RecordSink> MakeRecordSink(PreparedCollection& prepared, std::uint64_t index);
 
-// The merged timeline as data/normalized/timeline.jsonl of the bundle, after timeline.Close()
-// gave its size (bytes). Normally the seal writes it straight into the bundle from the sorted
-// runs, with an empty stand-in in normalized_dir, so its gigabytes are not written to disk and
-// read back once more; with keep_work_dir the file is written into the work folder instead, so
-// the kept folder holds every payload file.
-Status StageTimeline(normalize::TimelineWriter& timeline, std::uint64_t bytes,
-                     const std::filesystem::path& normalized_dir, bool keep_work_dir, bundle::SealRequest& request);
+// The SealRequest members every collection shares, whatever its source: the payload folder,
+// --out, --force, --case and --examiner, the signer, the seal time read now from ctx.clock, kind
+// "collect", the window, the redacted command line and the tool. The caller adds its own
+// collection_json (and a nightly series its previous statement).
+Result<bundle::SealRequest> CollectSealRequest(const CommonCollectFlags& flags,
+                                               const std::filesystem::path& payload_root,
+                                               const crypto::SigningIdentity& signer, UtcSeconds since,
+                                               UtcSeconds until, const Context& ctx);
 
-// After a failed seal: writes the staged timeline over its stand-in, so the work folder that is
-// kept holds the normalized records too. A failure to do so removes the file's partial bytes and
-// says so in the returned text (empty when it worked).
-std::string KeepStagedTimeline(normalize::TimelineWriter& timeline, const std::filesystem::path& normalized_dir);
+// Seals request with the merged timeline as data/normalized/timeline.jsonl of the bundle, after
+// timeline.Close() gave its size (bytes). Normally the seal writes it straight into the bundle
+// from the sorted runs, with an empty stand-in in normalized_dir, so its gigabytes are not written
+// to disk and read back once more; with keep_work_dir the file is written into the work folder
+// first, so the kept folder holds every payload file. If the seal fails the timeline is written
+// over its stand-in, so the work folder that is kept holds the normalized records too. kept ends
+// every error message (it says where the work folder is kept): "timeline<kept>: ..." when the
+// timeline could not be staged, "seal the collection<kept>: ..." when the seal failed, followed
+// by a note when the timeline could not be written after it either.
+Result<bundle::SealResult> SealWithTimeline(io::FileSystem& fs, normalize::TimelineWriter& timeline,
+                                            std::uint64_t bytes, const std::filesystem::path& normalized_dir,
+                                            bool keep_work_dir, const std::string& kept,
+                                            bundle::SealRequest& request);
+
+// The lines under a source's "collected ..." line for one of its streams: the stream's status
+// and records, then the first gap of each incomplete item and every note. A template because
+// Salesforce's StreamReport and the other sources' SourceStream are separate types with the
+// same member names (name, status, records, items with object, status, gaps and notes).
+template <typename Stream>
+void PrintStreamSummary(std::ostream& out, const Stream& s) {
+  out << "  " << s.name << std::string(s.name.size() < 14 ? 14 - s.name.size() : 1, ' ') << s.status << ", "
+      << s.records << " records\n";
+  for (const auto& i : s.items) {
+    if (i.status == "incomplete") {
+      out << "    INCOMPLETE " << i.object << ": " << (i.gaps.empty() ? "" : i.gaps.front()) << "\n";
+    }
+    for (const auto& n : i.notes) out << "    note " << i.object << ": " << n << "\n";
+  }
+}
+
+// The lines that end every collection's summary: the window, the bundle (marked INCOMPLETE with
+// the stop reason), its id and statement hash, why it stopped (when it says), and how to verify it.
+void PrintSealedBundle(std::ostream& out, const CommonCollectFlags& flags, const bundle::SealRequest& request,
+                       const bundle::SealResult& sealed, bool complete, const std::string& stop_reason,
+                       const std::string& stop_detail);
 
 // Writes data/normalized/timeline.jsonl and untimed.jsonl (the sinks' untimed files, in order),
 // seals payload/ as a bundle whose collection.json holds every source's report, prints the
