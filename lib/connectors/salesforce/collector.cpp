@@ -19,6 +19,7 @@
 #include "connectors/common/text.h"
 #include "crypto/digest.h"
 #include "normalize/csv_reader.h"
+#include "normalize/ordered_workers.h"
 #include "normalize/record.h"
 #include "normalize/salesforce_map.h"
 #include "normalize/sf_time.h"
@@ -151,27 +152,38 @@ struct Normalizer {
   std::uint64_t stream_index = 0;
   std::int64_t clock_correction_ms = 0;
   std::uint64_t capture_index = 0;  // of the capture being normalized, within the stream
+  unsigned mapping_threads = 0;      // CSV rows are mapped on this many threads (0: on the caller's)
+  size_t batch_rows = 1024;          // in batches of this many
   std::uint64_t records = 0;
   std::uint64_t untimed = 0;
   std::ofstream untimed_out;
 
+  // The record's line, with the clock correction noted on a timed record.
+  std::string Line(normalize::Record& rec) const {
+    if (clock_correction_ms != 0 && rec.timestamp_ms) rec.clock_correction_ms = clock_correction_ms;
+    return normalize::ToJsonLine(rec);
+  }
+
   // A timed record goes to the timeline; one whose time is missing or unparseable cannot be
   // placed on it and goes, in capture order, to the untimed file instead.
-  Status Emit(normalize::Record rec) {
-    if (clock_correction_ms != 0 && rec.timestamp_ms) rec.clock_correction_ms = clock_correction_ms;
-    std::string line = normalize::ToJsonLine(rec);
+  Status Place(std::optional<std::int64_t> timestamp_ms, std::uint64_t record_index, std::string line) {
     ++records;
-    if (rec.timestamp_ms) {
+    if (timestamp_ms) {
       // 8 bits of source, 4 of stream, 20 of capture, 32 of record within the capture (the
       // layout connectors::RecordSink uses, so sources of one collection share a timeline).
       const std::uint64_t key = ((source_index & 0xFFu) << 56) | ((stream_index & 0xFu) << 52) |
-                                ((capture_index & 0xFFFFFu) << 32) | (rec.record_index & 0xFFFFFFFFu);
-      return timeline->AddOrdered(*rec.timestamp_ms - clock_correction_ms, key, std::move(line));
+                                ((capture_index & 0xFFFFFu) << 32) | (record_index & 0xFFFFFFFFu);
+      return timeline->AddOrdered(*timestamp_ms - clock_correction_ms, key, std::move(line));
     }
     ++untimed;
     untimed_out << line << '\n';
     if (!untimed_out) return Error(ErrorCode::kIo, "write untimed normalized records");
     return Status::Ok();
+  }
+
+  Status Emit(normalize::Record rec) {
+    std::string line = Line(rec);
+    return Place(rec.timestamp_ms, rec.record_index, std::move(line));
   }
 
   Status Page(const Task& t) {
@@ -194,54 +206,131 @@ struct Normalizer {
     });
   }
 
-  Status Csv(const Task& t) {
-    normalize::RowContext ctx{source_id, t.stream, t.kind == Task::kBulkCsv ? t.object : "EventLogFile",
-                              t.elf_event_type};
-    // Columns are mapped by header name (their order drifts between API versions), through an
-    // index built once per file rather than a search per field per row.
-    // Looked up by string_view (a transparent hash): no key string is made for each look-up, of
-    // which there are a few dozen per row.
-    struct NameHash {
-      using is_transparent = void;
-      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // Columns are mapped by header name (their order drifts between API versions), through an
+  // index built once per file rather than a search per field per row. Looked up by string_view (a
+  // transparent hash): no key string is made for each look-up, of which there are a few dozen per
+  // row.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using ColumnIndex = std::unordered_map<std::string, size_t, NameHash, std::equal_to<>>;
+
+  // Rows of a CSV capture, copied out of the reader for a mapping thread: the fields and raw bytes
+  // of all of them end to end in one string (no allocation per field), and what each becomes.
+  struct CsvBatch {
+    struct Row {
+      std::uint64_t index = 0;  // in the file, the header being 0
+      std::uint64_t byte_offset = 0;
+      size_t raw_begin = 0, raw_size = 0;
+      size_t first_field = 0, field_count = 0;
     };
-    std::unordered_map<std::string, size_t, NameHash, std::equal_to<>> column;
+    struct Mapped {
+      std::optional<std::int64_t> timestamp_ms;
+      std::uint64_t record_index = 0;
+      std::string line;
+    };
+    std::string bytes;
+    std::vector<std::pair<size_t, size_t>> fields;  // (begin, size) in bytes
+    std::vector<Row> rows;
+    std::vector<Mapped> mapped;
+
+    void Add(const normalize::CsvRow& row) {
+      Row r;
+      r.index = row.index;
+      r.byte_offset = row.byte_offset;
+      r.first_field = fields.size();
+      r.field_count = row.fields.size();
+      for (const auto& f : row.fields) {
+        fields.emplace_back(bytes.size(), f.size());
+        bytes.append(f);
+      }
+      r.raw_begin = bytes.size();
+      r.raw_size = row.raw.size();
+      bytes.append(row.raw);
+      rows.push_back(r);
+    }
+  };
+  // A batch goes to a mapping thread at batch_rows rows or at this many bytes, whichever is first.
+  static constexpr size_t kBatchBytes = 1u << 20;
+
+  // Maps a batch's rows to record lines; runs on a mapping thread, so it only reads this object.
+  void MapBatch(CsvBatch& b, const normalize::RowContext& ctx, const ColumnIndex& column,
+                const std::string& bag_path) const {
+    b.mapped.reserve(b.rows.size());
+    const std::string_view bytes = b.bytes;
+    for (const CsvBatch::Row& row : b.rows) {
+      normalize::FieldGetter get = [&](std::string_view name) -> std::optional<std::string> {
+        auto it = column.find(name);
+        if (it == column.end() || it->second >= row.field_count) return std::nullopt;
+        const auto [begin, size] = b.fields[row.first_field + it->second];
+        return std::string(bytes.substr(begin, size));
+      };
+      normalize::Record rec = normalize::MapSalesforceRow(ctx, get);
+      rec.raw_file = bag_path;
+      rec.record_index = row.index - 1;
+      rec.byte_offset = row.byte_offset;
+      rec.byte_length = row.raw_size;
+      rec.raw_sha256 = crypto::Sha256Hex(bytes.substr(row.raw_begin, row.raw_size));
+      CsvBatch::Mapped m;
+      m.timestamp_ms = rec.timestamp_ms;
+      m.record_index = rec.record_index;
+      m.line = Line(rec);
+      b.mapped.push_back(std::move(m));
+    }
+  }
+
+  // Event log files run to gigabytes: the reader splits the rows into batches, mapping threads
+  // turn them into records, and the records are placed on this thread in row order, so the output
+  // is the same bytes as if one thread had done it all.
+  Status Csv(const Task& t) {
+    const normalize::RowContext ctx{source_id, t.stream, t.kind == Task::kBulkCsv ? t.object : "EventLogFile",
+                                    t.elf_event_type};
+    ColumnIndex column;
+    auto batch = std::make_shared<CsvBatch>();
+    // Declared after what its jobs point at, so it is gone (its threads joined) before they are.
+    normalize::OrderedWorkers mapping(mapping_threads, 2 * static_cast<size_t>(mapping_threads) + 1);
+    auto submit = [&]() -> Status {
+      if (batch->rows.empty()) return Status::Ok();
+      std::shared_ptr<CsvBatch> b = std::move(batch);
+      batch = std::make_shared<CsvBatch>();
+      return mapping.Submit([this, b, &ctx, &column, &t] { MapBatch(*b, ctx, column, t.bag_path); },
+                            [this, b]() -> Status {
+                              for (CsvBatch::Mapped& m : b->mapped) {
+                                CUSTODY_RETURN_IF_ERROR(Place(m.timestamp_ms, m.record_index, std::move(m.line)));
+                              }
+                              return Status::Ok();
+                            });
+    };
     normalize::CsvReader reader([&](const normalize::CsvRow& row) -> Status {
       if (row.index == 0) {
         for (size_t i = 0; i < row.fields.size(); ++i) column.emplace(row.fields[i], i);
         return Status::Ok();
       }
-      const std::vector<std::string>& fields = row.fields;
       // An empty line is not a record (the reader hands it over so that every byte is in a row).
-      if (fields.size() == 1 && fields[0].empty()) return Status::Ok();
-      normalize::FieldGetter get = [&](std::string_view name) -> std::optional<std::string> {
-        auto it = column.find(name);
-        if (it == column.end() || it->second >= fields.size()) return std::nullopt;
-        return fields[it->second];
-      };
-      normalize::Record rec = normalize::MapSalesforceRow(ctx, get);
-      rec.raw_file = t.bag_path;
-      rec.record_index = row.index - 1;
-      rec.byte_offset = row.byte_offset;
-      rec.byte_length = row.raw.size();
-      rec.raw_sha256 = crypto::Sha256Hex(row.raw);
-      return Emit(std::move(rec));
+      if (row.fields.size() == 1 && row.fields[0].empty()) return Status::Ok();
+      batch->Add(row);
+      if (batch->rows.size() >= batch_rows || batch->bytes.size() >= kBatchBytes) return submit();
+      return Status::Ok();
     });
     std::ifstream in(t.body_path, std::ios::binary);
     std::vector<char> buf(1 << 20);
-    while (in) {
+    Status read = Status::Ok();
+    while (in && read) {
       in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
       std::streamsize n = in.gcount();
       if (n <= 0) break;
-      CUSTODY_RETURN_IF_ERROR(
-          reader.Feed({reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<size_t>(n)}));
+      read = reader.Feed({reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<size_t>(n)});
     }
-    Status s = reader.Finish();
-    if (!s) return s.error().Context(t.bag_path);
-    return Status::Ok();
+    if (read) read = reader.Finish();
+    // The rows before a malformed one are still placed, as they were read.
+    Status placed = submit();
+    Status finished = mapping.Finish();
+    if (!read) return read.error().Context(t.bag_path);
+    if (!placed) return placed;
+    return finished;
   }
 };
-
 
 class Worker {
  public:
@@ -1089,6 +1178,8 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     n.source_index = o.source_index;
     n.clock_correction_ms = o.clock_correction_ms;
     n.stream_index = i;
+    n.mapping_threads = o.csv_mapping_threads;
+    n.batch_rows = std::max<size_t>(1, o.csv_batch_rows);
     const std::filesystem::path untimed = o.work_dir / ("untimed-" + std::to_string(i) + ".jsonl");
     n.untimed_out.open(untimed, std::ios::binary | std::ios::trunc);
     if (!n.untimed_out) return Error(ErrorCode::kIo, "create " + untimed.string());

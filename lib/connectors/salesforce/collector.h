@@ -19,6 +19,7 @@
 #include "connectors/salesforce/client.h"
 #include "core/time.h"
 #include "http/transport.h"
+#include "normalize/ordered_workers.h"
 #include "normalize/timeline.h"
 
 namespace custody::connectors::salesforce {
@@ -43,6 +44,11 @@ struct CollectOptions {
   std::uint64_t bulk_threshold = 2000000; // switch history objects to Bulk API 2.0 above this many
                                           // rows (0 = never)
   std::uint64_t bulk_chunk_records = 50000;  // maxRecords per Bulk API results request
+  // Threads per stream that map the rows of a CSV capture (event log files, Bulk API results) to
+  // records; 0 maps them on the stream's normalizing thread. The records are the same bytes either
+  // way.
+  unsigned csv_mapping_threads = normalize::OrderedWorkers::DefaultWorkers(4);
+  std::size_t csv_batch_rows = 1024;  // rows handed to a mapping thread at a time (at least 1)
   const std::atomic<bool>* cancel = nullptr;
   // Several sources in one bundle (custody collect --config): when set, timed records go to this
   // shared timeline with order keys under source_index, untimed ones to untimed_path, and the
