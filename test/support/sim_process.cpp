@@ -101,6 +101,15 @@ std::string SimProcess::Get(const char* key) const {
   return doc_[key].GetString();
 }
 
+std::string SimProcess::Get(const char* object, const char* key) const {
+  REQUIRE(doc_.HasMember(object));
+  const rapidjson::Value& o = doc_[object];
+  REQUIRE(o.IsObject());
+  REQUIRE(o.HasMember(key));
+  REQUIRE(o[key].IsString());
+  return o[key].GetString();
+}
+
 std::unique_ptr<httplib::Client> SimProcess::Login() const { return ClientFor(Get("login_url"), doc_); }
 std::unique_ptr<httplib::Client> SimProcess::Instance() const { return ClientFor(Get("instance_url"), doc_); }
 

@@ -23,6 +23,8 @@ class SimProcess {
   const std::string& startup_line() const { return line_; }
   const rapidjson::Document& startup() const { return doc_; }
   std::string Get(const char* key) const;  // a string member of the startup line
+  // A string member of one of its objects ("fhir", "mirth").
+  std::string Get(const char* object, const char* key) const;
 
   std::unique_ptr<httplib::Client> Login() const;
   std::unique_ptr<httplib::Client> Instance() const;

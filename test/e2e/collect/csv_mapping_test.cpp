@@ -35,13 +35,6 @@ struct Normalized {
   std::vector<std::string> incomplete;  // items that are not complete, with their first gap
 };
 
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Normalized CollectWith(const SimProcess& sim, const std::filesystem::path& root, unsigned threads, size_t batch_rows) {
   sf::CollectOptions o;
   o.auth.mode = auth::SalesforceAuthMode::kToken;
@@ -66,8 +59,8 @@ Normalized CollectWith(const SimProcess& sim, const std::filesystem::path& root,
   auto report = sf::CollectSalesforce(o, clock, redactor);
   REQUIRE(report);
   Normalized n;
-  n.timeline = ReadAll(o.payload_root / "normalized" / "timeline.jsonl");
-  n.untimed = ReadAll(o.payload_root / "normalized" / "untimed.jsonl");
+  n.timeline = ReadFile(o.payload_root / "normalized" / "timeline.jsonl");
+  n.untimed = ReadFile(o.payload_root / "normalized" / "untimed.jsonl");
   n.records = report->normalized_records;
   n.log_files = report->log_files.size();
   for (const auto& s : report->streams) {
@@ -88,7 +81,7 @@ Normalized CollectWith(const SimProcess& sim, const std::filesystem::path& root,
     const auto& p = r["provenance"];
     const std::string file = p["raw_file"].GetString();
     REQUIRE(file.rfind("data/", 0) == 0);
-    if (!raw.count(file)) raw[file] = ReadAll(o.payload_root / file.substr(5));
+    if (!raw.count(file)) raw[file] = ReadFile(o.payload_root / file.substr(5));
     const std::string& bytes = raw[file];
     const std::uint64_t offset = p["byte_offset"].GetUint64(), length = p["byte_length"].GetUint64();
     REQUIRE(offset + length <= bytes.size());

@@ -41,13 +41,6 @@ std::vector<std::string> SimArgs(std::vector<std::string> extra, const std::stri
   return a;
 }
 
-std::string Member(const SimProcess& sim, const char* object, const char* key) {
-  const rapidjson::Value& o = sim.startup()[object];
-  REQUIRE(o.IsObject());
-  REQUIRE(o.HasMember(key));
-  return o[key].GetString();
-}
-
 struct Collected {
   ProcessResult run;
   std::filesystem::path bundle;
@@ -79,14 +72,14 @@ class Case {
            sim.Get("instance_url") + "\"\nauth = \"token\"\naccess_token = { file = \"" + name + ".token\" }\n";
   }
   static std::string Fhir(const SimProcess& sim, const std::string& name = "ehr") {
-    return "\n[[source]]\nname = \"" + name + "\"\ntype = \"fhir\"\nbase_url = \"" + Member(sim, "fhir", "base_url") +
-           "\"\nauth = \"smart\"\nclient_id = \"" + Member(sim, "fhir", "client_id") + "\"\nclient_key = \"" +
-           Member(sim, "fhir", "es384_private_key") + "\"\nkid = \"" + Member(sim, "fhir", "es384_kid") + "\"\n";
+    return "\n[[source]]\nname = \"" + name + "\"\ntype = \"fhir\"\nbase_url = \"" + sim.Get("fhir", "base_url") +
+           "\"\nauth = \"smart\"\nclient_id = \"" + sim.Get("fhir", "client_id") + "\"\nclient_key = \"" +
+           sim.Get("fhir", "es384_private_key") + "\"\nkid = \"" + sim.Get("fhir", "es384_kid") + "\"\n";
   }
   static std::string Mirth(const SimProcess& sim, const std::string& name = "engine",
                            const std::string& env = "CASE_MIRTH_PASSWORD") {
-    return "\n[[source]]\nname = \"" + name + "\"\ntype = \"mirth\"\nbase_url = \"" + Member(sim, "mirth", "base_url") +
-           "\"\nusername = \"" + Member(sim, "mirth", "username") + "\"\npassword = { env = \"" + env + "\" }\n";
+    return "\n[[source]]\nname = \"" + name + "\"\ntype = \"mirth\"\nbase_url = \"" + sim.Get("mirth", "base_url") +
+           "\"\nusername = \"" + sim.Get("mirth", "username") + "\"\npassword = { env = \"" + env + "\" }\n";
   }
 
   Collected Run(const std::string& case_text, const std::map<std::string, std::string>& env = {},
@@ -161,7 +154,7 @@ TEST_CASE("collect --config puts Salesforce, FHIR and Mirth into one bundle with
   Case k;
   k.Secret("sf.token", sim.Get("access_token"));
   Collected c = k.Run(k.Header() + Case::Salesforce(sim) + Case::Fhir(sim) + Case::Mirth(sim),
-                      {{"CASE_MIRTH_PASSWORD", Member(sim, "mirth", "password")}});
+                      {{"CASE_MIRTH_PASSWORD", sim.Get("mirth", "password")}});
   INFO(c.run.out << c.run.err);
   REQUIRE(c.run.code == 0);
   REQUIRE_FALSE(c.top.empty());
@@ -174,7 +167,7 @@ TEST_CASE("collect --config puts Salesforce, FHIR and Mirth into one bundle with
   CHECK(std::string(col["sources"][1]["type"].GetString()) == "fhir");
   CHECK(std::string(col["sources"][2]["type"].GetString()) == "mirth");
   CHECK(std::string(c.Source("engine")->operator[]("collector_identity").GetString()) ==
-        Member(sim, "mirth", "username"));
+        sim.Get("mirth", "username"));
   // Each source's captures sit under its own name, clock probes included.
   for (const char* name : {"sf", "ehr", "engine"}) {
     CHECK(std::filesystem::is_directory(c.top / "data/raw" / name));
@@ -197,7 +190,7 @@ TEST_CASE("collect --config puts Salesforce, FHIR and Mirth into one bundle with
   }
   CHECK(col["normalized"]["records"].GetUint64() == c.timeline.size() + untimed);
   // No secret from the case file's references anywhere in the bundle or the output.
-  for (const std::string& secret : {sim.Get("access_token"), Member(sim, "mirth", "password")}) {
+  for (const std::string& secret : {sim.Get("access_token"), sim.Get("mirth", "password")}) {
     CHECK(c.tar_bytes.find(secret) == std::string::npos);
     CHECK(c.run.out.find(secret) == std::string::npos);
     CHECK(c.run.err.find(secret) == std::string::npos);
@@ -216,8 +209,8 @@ TEST_CASE("sources with skewed clocks are put on the collector's clock in the me
   Case k;
   Collected c = k.Run(k.Header() + Case::Fhir(fast, "ehr-fast") + Case::Mirth(slow, "engine-slow", "SLOW_PASSWORD") +
                           Case::Fhir(plain, "ehr") + Case::Mirth(plain, "engine"),
-                      {{"SLOW_PASSWORD", Member(slow, "mirth", "password")},
-                       {"CASE_MIRTH_PASSWORD", Member(plain, "mirth", "password")}});
+                      {{"SLOW_PASSWORD", slow.Get("mirth", "password")},
+                       {"CASE_MIRTH_PASSWORD", plain.Get("mirth", "password")}});
   INFO(c.run.out << c.run.err);
   REQUIRE(c.run.code == 0);
   std::map<std::string, std::int64_t> correction;
@@ -278,7 +271,7 @@ TEST_CASE("a source that cannot be reached is listed as such and the others are 
   std::string dead = "\n[[source]]\nname = \"ehr\"\ntype = \"fhir\"\nbase_url = \"http://127.0.0.1:9/fhir\"\n"
                      "auth = \"token\"\naccess_token = { env = \"CASE_FHIR_TOKEN\" }\n";
   Collected c = k.Run(k.Header() + Case::Salesforce(sim) + dead + Case::Mirth(sim),
-                      {{"CASE_MIRTH_PASSWORD", Member(sim, "mirth", "password")}, {"CASE_FHIR_TOKEN", "not-used-token"}});
+                      {{"CASE_MIRTH_PASSWORD", sim.Get("mirth", "password")}, {"CASE_FHIR_TOKEN", "not-used-token"}});
   INFO(c.run.out << c.run.err);
   CHECK(c.run.code == 4);
   REQUIRE_FALSE(c.top.empty());
@@ -301,8 +294,8 @@ TEST_CASE("a wrong case file is refused with its line before any request", "[mul
   Case k;
   // The password written as a value: refused, not echoed, nothing created.
   std::string bad = k.Header() + "\n[[source]]\nname = \"engine\"\ntype = \"mirth\"\nbase_url = \"" +
-                    Member(sim, "mirth", "base_url") + "\"\nusername = \"admin\"\npassword = \"" +
-                    Member(sim, "mirth", "password") + "-literal\"\n";
+                    sim.Get("mirth", "base_url") + "\"\nusername = \"admin\"\npassword = \"" +
+                    sim.Get("mirth", "password") + "-literal\"\n";
   Collected c = k.Run(bad);
   CHECK(c.run.code == 2);
   CHECK_THAT(c.run.err, Catch::Contains("case.toml:15") && Catch::Contains("must be a reference"));
@@ -334,7 +327,7 @@ TEST_CASE("the bulk-exfiltration answer key names rows in Salesforce, the middle
   Case k;
   k.Secret("sf.token", sim.Get("access_token"));
   Collected c = k.Run(k.Header() + Case::Salesforce(sim) + Case::Fhir(sim) + Case::Mirth(sim),
-                      {{"CASE_MIRTH_PASSWORD", Member(sim, "mirth", "password")}});
+                      {{"CASE_MIRTH_PASSWORD", sim.Get("mirth", "password")}});
   INFO(c.run.out << c.run.err);
   REQUIRE(c.run.code == 0);
   // Every EHR-side row of the answer key is in the merged timeline, from the right source.

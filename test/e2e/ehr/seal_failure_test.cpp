@@ -259,14 +259,6 @@ void CheckNoSecret(const ProcessResult& r, const std::filesystem::path& out, con
   }
 }
 
-std::string SimMember(const SimProcess& sim, const char* object, const char* key) {
-  const rapidjson::Value& o = sim.startup()[object];
-  REQUIRE(o.IsObject());
-  REQUIRE(o.HasMember(key));
-  REQUIRE(o[key].IsString());
-  return o[key].GetString();
-}
-
 }  // namespace
 
 TEST_CASE("collect fhir whose seal fails keeps the timeline and every capture in the work folder",
@@ -326,14 +318,14 @@ TEST_CASE("collect --config with FHIR and Mirth whose seal fails keeps the merge
       "[case]\nid = \"IR-SEAL-1\"\nexaminer = \"Jane Examiner\"\nsince = \"2026-04-01T00:00:00Z\"\n"
       "until = \"2026-04-08T00:00:00Z\"\nout = \"" + sealed_out.string() + "\"\nkey = \"" + keys.key.string() +
       "\"\ncert = \"" + keys.cert.string() + "\"\n"
-      "\n[[source]]\nname = \"ehr\"\ntype = \"fhir\"\nbase_url = \"" + SimMember(sim, "fhir", "base_url") +
+      "\n[[source]]\nname = \"ehr\"\ntype = \"fhir\"\nbase_url = \"" + sim.Get("fhir", "base_url") +
       "\"\nauth = \"token\"\naccess_token = { env = \"CASE_FHIR_TOKEN\" }\n"
-      "\n[[source]]\nname = \"engine\"\ntype = \"mirth\"\nbase_url = \"" + SimMember(sim, "mirth", "base_url") +
-      "\"\nusername = \"" + SimMember(sim, "mirth", "username") + "\"\npassword = { env = \"CASE_MIRTH_PASSWORD\" }\n";
+      "\n[[source]]\nname = \"engine\"\ntype = \"mirth\"\nbase_url = \"" + sim.Get("mirth", "base_url") +
+      "\"\nusername = \"" + sim.Get("mirth", "username") + "\"\npassword = { env = \"CASE_MIRTH_PASSWORD\" }\n";
   const std::filesystem::path case_file = dir / "case.toml";
   WriteFile(case_file, case_text);
-  const std::map<std::string, std::string> env = {{"CASE_FHIR_TOKEN", SimMember(sim, "fhir", "access_token")},
-                                                  {"CASE_MIRTH_PASSWORD", SimMember(sim, "mirth", "password")}};
+  const std::map<std::string, std::string> env = {{"CASE_FHIR_TOKEN", sim.Get("fhir", "access_token")},
+                                                  {"CASE_MIRTH_PASSWORD", sim.Get("mirth", "password")}};
   const std::vector<std::string> args = {"collect",          "--config", case_file.string(), "--retry-delay-ms",
                                          "10",               "--log-format", "json"};
 
@@ -357,7 +349,7 @@ TEST_CASE("collect --config with FHIR and Mirth whose seal fails keeps the merge
   CheckKeptAfterFailedSeal(r, out, top, /*same_record_bytes=*/false);
   CHECK(std::filesystem::is_directory(out.string() + ".work/payload/raw/ehr"));
   CHECK(std::filesystem::is_directory(out.string() + ".work/payload/raw/engine"));
-  CheckNoSecret(r, out, {SimMember(sim, "fhir", "access_token"), SimMember(sim, "mirth", "password")});
+  CheckNoSecret(r, out, {sim.Get("fhir", "access_token"), sim.Get("mirth", "password")});
 }
 
 }  // namespace custody::test
