@@ -45,12 +45,12 @@ bool HoldsCaptures(const std::filesystem::path& raw) {
 }
 
 int ExitFor(const connectors::salesforce::CollectReport& r) {
-  using connectors::salesforce::StopReason;
+  using connectors::SourceStop;
   if (r.complete) return kExitOk;
   switch (r.stop) {
-    case StopReason::kInterrupted: return kExitInterrupted;
-    case StopReason::kAuth: return kExitAuth;
-    case StopReason::kApiBudget: return kExitApiBudget;
+    case SourceStop::kInterrupted: return kExitInterrupted;
+    case SourceStop::kAuth: return kExitAuth;
+    case SourceStop::kApiBudget: return kExitApiBudget;
     default: return kExitPartial;
   }
 }
@@ -201,7 +201,7 @@ Status RunCollectSalesforce(const CollectFlags& f, Context& ctx) {
           << report->requests << " requests\n";
   for (const auto& s : report->streams) PrintStreamSummary(ctx.out, s);
   if (unavailable > 0) ctx.out << "unavailable  " << unavailable << " objects or logs (not licensed; see the bundle)\n";
-  PrintSealedBundle(ctx.out, f, *request, *sealed, report->complete, sf::StopReasonName(report->stop),
+  PrintSealedBundle(ctx.out, f, *request, *sealed, report->complete, connectors::SourceStopName(report->stop),
                     report->stop_detail);
   ctx.exit_override = ExitFor(*report);
   return Status::Ok();

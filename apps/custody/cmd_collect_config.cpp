@@ -41,17 +41,6 @@ Result<auth::EnvLookup> SecretsAsEnvironment(const SourceSection& s, PreparedCol
   });
 }
 
-connectors::SourceStop FromSalesforce(sf::StopReason r) {
-  switch (r) {
-    case sf::StopReason::kNone: return connectors::SourceStop::kNone;
-    case sf::StopReason::kFailed: return connectors::SourceStop::kFailed;
-    case sf::StopReason::kApiBudget: return connectors::SourceStop::kApiBudget;
-    case sf::StopReason::kAuth: return connectors::SourceStop::kAuth;
-    case sf::StopReason::kInterrupted: return connectors::SourceStop::kInterrupted;
-  }
-  return connectors::SourceStop::kFailed;
-}
-
 Result<SourceJob> SalesforceJob(const SourceSection& s, PreparedCollection& p, Context& ctx, std::uint64_t index) {
   CUSTODY_RETURN_IF_ERROR(s.CheckKeys({"name", "type", "instance_url", "auth", "login_url", "client_id", "username",
                                        "jwt_key", "access_token", "client_secret", "refresh_token",
@@ -168,7 +157,7 @@ Result<SourceJob> SalesforceJob(const SourceSection& s, PreparedCollection& p, C
     out.requests = r->requests;
     out.normalized_records = r->normalized_records;
     out.untimed_records = r->untimed_records;
-    out.stop = FromSalesforce(r->stop);
+    out.stop = r->stop;
     out.stop_detail = r->stop_detail;
     out.complete = r->complete;
     for (const auto& st : r->streams) {

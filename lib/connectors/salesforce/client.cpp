@@ -18,32 +18,6 @@ std::int64_t NowUnixMs() {
       .count();
 }
 
-// RFC 7231 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". Other forms are not parsed (no sample).
-std::optional<std::int64_t> ParseHttpDate(std::string_view s) {
-  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  if (s.size() != 29 || s.substr(25) != " GMT" || s[3] != ',') return std::nullopt;
-  auto num = [&](size_t pos, size_t len) -> int {
-    int v = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return -1;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  int day = num(5, 2), year = num(12, 4), hh = num(17, 2), mm = num(20, 2), ss = num(23, 2);
-  int month = 0;
-  for (int i = 0; i < 12; ++i) {
-    if (s.substr(8, 3) == kMonths[i]) month = i + 1;
-  }
-  if (day < 1 || year < 0 || hh < 0 || mm < 0 || ss < 0 || month == 0) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
-                                  std::chrono::day(static_cast<unsigned>(day))};
-  if (!ymd.ok() || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
-  auto t = std::chrono::sys_days(ymd) + std::chrono::hours(hh) + std::chrono::minutes(mm) + std::chrono::seconds(ss);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 std::string WithAttempt(const std::string& name, std::uint32_t attempt) {
   if (attempt <= 1) return name;
   size_t dot = name.find('.');
@@ -62,17 +36,6 @@ std::string ReadHead(const std::filesystem::path& path, size_t max) {
 bool IsRetryableStatus(int status) { return status == 500 || status == 502 || status == 503 || status == 504; }
 
 }  // namespace
-
-std::string StopReasonName(StopReason reason) {
-  switch (reason) {
-    case StopReason::kNone: return "none";
-    case StopReason::kFailed: return "failed";
-    case StopReason::kApiBudget: return "api-budget";
-    case StopReason::kAuth: return "auth";
-    case StopReason::kInterrupted: return "interrupted";
-  }
-  return "unknown";
-}
 
 void ParseErrorBody(std::string_view body, std::string& code, std::string& message) {
   rapidjson::Document d;
@@ -97,10 +60,16 @@ void ParseErrorBody(std::string_view body, std::string& code, std::string& messa
 }
 
 void SharedState::ObserveLimitInfo(std::string_view value) {
-  // "api-usage=25/15000" (possibly with other key=value pairs, comma-separated).
-  size_t p = value.find("api-usage=");
+  // "api-usage=25/15000", possibly with other pairs: "api-usage=25/15000;
+  // per-app-api-usage=17/250(appName=x)". The org's count is the pair named exactly api-usage,
+  // not the connected app's per-app-api-usage, whichever comes first.
+  constexpr std::string_view kKey = "api-usage=";
+  size_t p = value.find(kKey);
+  while (p != std::string_view::npos && p > 0 && value[p - 1] != ' ' && value[p - 1] != ';' && value[p - 1] != ',') {
+    p = value.find(kKey, p + 1);
+  }
   if (p == std::string_view::npos) return;
-  std::string_view rest = value.substr(p + 10);
+  std::string_view rest = value.substr(p + kKey.size());
   size_t slash = rest.find('/');
   if (slash == std::string_view::npos) return;
   std::int64_t used = 0, max = 0;
@@ -111,7 +80,7 @@ void SharedState::ObserveLimitInfo(std::string_view value) {
   }
   for (i = slash + 1; i < rest.size() && rest[i] >= '0' && rest[i] <= '9'; ++i) max = max * 10 + (rest[i] - '0');
   if (i == slash + 1) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(budget_mu_);
   if (budget_.first_used < 0) budget_.first_used = used;
   // Concurrent responses arrive out of order: keep the highest count seen.
   budget_.used = std::max(budget_.used, used);
@@ -119,56 +88,22 @@ void SharedState::ObserveLimitInfo(std::string_view value) {
 }
 
 bool SharedState::BudgetExhausted() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (budget_.max <= 0) return false;
-  double remaining = static_cast<double>(budget_.max - budget_.used);
-  if (remaining > reserve_ * static_cast<double>(budget_.max)) return false;
-  if (stop_ == StopReason::kNone || stop_ == StopReason::kFailed) {
-    stop_ = StopReason::kApiBudget;
-    stop_detail_ = "stopped before the daily API budget fell under the reserve: api-usage " +
-                   std::to_string(budget_.used) + "/" + std::to_string(budget_.max) + ", reserve " +
-                   std::to_string(static_cast<int>(reserve_ * 100 + 0.5)) + " %";
+  std::string detail;
+  {
+    std::lock_guard<std::mutex> lock(budget_mu_);
+    if (budget_.max <= 0) return false;
+    double remaining = static_cast<double>(budget_.max - budget_.used);
+    if (remaining > reserve_ * static_cast<double>(budget_.max)) return false;
+    detail = "stopped before the daily API budget fell under the reserve: api-usage " + std::to_string(budget_.used) +
+             "/" + std::to_string(budget_.max) + ", reserve " +
+             std::to_string(static_cast<int>(reserve_ * 100 + 0.5)) + " %";
   }
+  Stop(SourceStop::kApiBudget, detail);
   return true;
 }
 
-void SharedState::ObserveDate(std::string_view http_date, std::int64_t local_unix_ms) {
-  auto server = ParseHttpDate(http_date);
-  if (!server) return;
-  std::int64_t skew = *server - local_unix_ms;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (clock_.samples == 0) {
-    clock_.min_skew_ms = clock_.max_skew_ms = skew;
-    clock_.first_date = std::string(http_date);
-    clock_.first_local = FormatRfc3339(UtcSeconds(std::chrono::seconds(local_unix_ms / 1000)));
-  }
-  clock_.min_skew_ms = std::min(clock_.min_skew_ms, skew);
-  clock_.max_skew_ms = std::max(clock_.max_skew_ms, skew);
-  ++clock_.samples;
-}
-
-void SharedState::Stop(StopReason reason, const std::string& detail) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (static_cast<int>(reason) > static_cast<int>(stop_)) {
-    stop_ = reason;
-    stop_detail_ = detail;
-  }
-}
-
-StopReason SharedState::stop_reason() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stop_;
-}
-std::string SharedState::stop_detail() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stop_detail_;
-}
-SharedState::ClockEvidence SharedState::clock() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return clock_;
-}
 SharedState::Budget SharedState::budget() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(budget_mu_);
   return budget_;
 }
 
@@ -214,7 +149,7 @@ CallResult Client::Execute(Call call) {
   CallResult result = Run(std::move(call));
   // Auth, budget and interruption stop the whole collection; a request that failed after its
   // retries is a gap in its own stream only.
-  if (!result.ok && result.stop != StopReason::kNone) shared_.Stop(result.stop, result.error);
+  if (!result.ok && result.stop != SourceStop::kNone) shared_.Stop(result.stop, result.error);
   return result;
 }
 
@@ -230,18 +165,18 @@ CallResult Client::Run(Call call) {
   std::string last_problem;
   for (;;) {
     if (Cancelled()) {
-      result.stop = StopReason::kInterrupted;
+      result.stop = SourceStop::kInterrupted;
       result.error = "interrupted";
       return result;
     }
     if (shared_.BudgetExhausted()) {
-      result.stop = StopReason::kApiBudget;
+      result.stop = SourceStop::kApiBudget;
       result.error = shared_.stop_detail();
       return result;
     }
     auto token = tokens_.Current(*transport_);
     if (!token) {
-      result.stop = token.error().code() == ErrorCode::kNetwork ? StopReason::kFailed : StopReason::kAuth;
+      result.stop = token.error().code() == ErrorCode::kNetwork ? SourceStop::kFailed : SourceStop::kAuth;
       result.error = redactor_.Apply(token.error().message());
       return result;
     }
@@ -251,7 +186,7 @@ CallResult Client::Run(Call call) {
     req.headers.emplace_back("Authorization", "Bearer " + token->access_token.reveal());
     auto capture = capture::CaptureFile::Create(root_, call.dir, WithAttempt(call.name, attempt));
     if (!capture) {
-      result.stop = StopReason::kFailed;
+      result.stop = SourceStop::kFailed;
       result.error = capture.error().message();
       return result;
     }
@@ -263,12 +198,12 @@ CallResult Client::Run(Call call) {
       std::string why = redactor_.Apply(response.error().message());
       Status fin = (*capture)->Finish(call.request, call.purpose, nullptr, why);
       if (!fin) {
-        result.stop = StopReason::kFailed;
+        result.stop = SourceStop::kFailed;
         result.error = fin.error().message();
         return result;
       }
       if (response.error().code() == ErrorCode::kCancelled || Cancelled()) {
-        result.stop = StopReason::kInterrupted;
+        result.stop = SourceStop::kInterrupted;
         result.error = "interrupted";
         return result;
       }
@@ -293,13 +228,13 @@ CallResult Client::Run(Call call) {
     }
     Status fin = (*capture)->Finish(call.request, call.purpose, &*response, problem ? *problem : "", notes);
     if (!fin) {
-      result.stop = StopReason::kFailed;
+      result.stop = SourceStop::kFailed;
       result.error = fin.error().message();
       return result;
     }
     if (status == 401) {
       if (!tokens_.CanRenew() || renewals >= retry_.max_renewals) {
-        result.stop = StopReason::kAuth;
+        result.stop = SourceStop::kAuth;
         result.error = "401 " + code + ": " + message +
                        (tokens_.CanRenew() ? " (after " + std::to_string(renewals) + " re-authentications)"
                                            : "; the access token cannot be renewed with --auth token");
@@ -311,16 +246,16 @@ CallResult Client::Run(Call call) {
       ++renewals;
       auto renewed = tokens_.Renew(*transport_, token->generation);
       if (!renewed) {
-        result.stop = renewed.error().code() == ErrorCode::kNetwork ? StopReason::kFailed : StopReason::kAuth;
+        result.stop = renewed.error().code() == ErrorCode::kNetwork ? SourceStop::kFailed : SourceStop::kAuth;
         result.error = redactor_.Apply(renewed.error().message());
         return result;
       }
       continue;
     }
     if (status == 403 && code == "REQUEST_LIMIT_EXCEEDED") {
-      shared_.Stop(StopReason::kApiBudget, "the org's daily API limit is exhausted: 403 REQUEST_LIMIT_EXCEEDED: " +
+      shared_.Stop(SourceStop::kApiBudget, "the org's daily API limit is exhausted: 403 REQUEST_LIMIT_EXCEEDED: " +
                                                message);
-      result.stop = StopReason::kApiBudget;
+      result.stop = SourceStop::kApiBudget;
       result.error = "403 REQUEST_LIMIT_EXCEEDED: " + message;
       return result;
     }
@@ -344,7 +279,7 @@ CallResult Client::Run(Call call) {
     result.headers = head.headers;
     return result;
   }
-  result.stop = StopReason::kFailed;
+  result.stop = SourceStop::kFailed;
   result.error = "gave up after " + std::to_string(failures) + " attempts: " + last_problem;
   return result;
 }

@@ -18,37 +18,23 @@
 
 #include "auth/salesforce_auth.h"
 #include "capture/capture.h"
+#include "connectors/common/session.h"
 #include "core/error.h"
 #include "http/transport.h"
 
 namespace custody::connectors::salesforce {
 
-// Why a collection stopped early. Ordered by how much an operator must do about it.
-enum class StopReason { kNone, kFailed, kApiBudget, kAuth, kInterrupted };
-std::string StopReasonName(StopReason reason);
-
-// Shared by all workers: the API budget seen in Sforce-Limit-Info, the server clock seen in Date
-// headers, and the first reason to stop.
-class SharedState {
+// Shared by all workers: the server clock seen in Date headers and the first reason to stop (as
+// for every source, SourceState), and the API budget seen in Sforce-Limit-Info.
+class SharedState : public SourceState {
  public:
   explicit SharedState(double budget_reserve) : reserve_(budget_reserve) {}
   // Records "api-usage=<used>/<max>".
   void ObserveLimitInfo(std::string_view value);
-  // True when the remaining budget is under the reserve; sets the stop reason.
+  // True when the remaining budget is under the reserve; then stops with kApiBudget (unless a
+  // more serious stop came first).
   bool BudgetExhausted();
-  void ObserveDate(std::string_view http_date, std::int64_t local_unix_ms);
-  void Stop(StopReason reason, const std::string& detail);
-  StopReason stop_reason() const;
-  std::string stop_detail() const;
 
-  struct ClockEvidence {
-    std::uint64_t samples = 0;
-    std::int64_t min_skew_ms = 0;  // server Date minus local clock at receipt (Date has 1 s resolution)
-    std::int64_t max_skew_ms = 0;
-    std::string first_date;        // the first Date header seen, verbatim
-    std::string first_local;       // the local time it was received, RFC 3339
-  };
-  ClockEvidence clock() const;
   struct Budget {
     std::int64_t used = -1;
     std::int64_t max = -1;
@@ -58,12 +44,9 @@ class SharedState {
   double reserve() const { return reserve_; }
 
  private:
-  mutable std::mutex mu_;
+  mutable std::mutex budget_mu_;
   double reserve_;
   Budget budget_;
-  ClockEvidence clock_;
-  StopReason stop_ = StopReason::kNone;
-  std::string stop_detail_;
 };
 
 struct RetryPolicy {
@@ -93,7 +76,7 @@ struct CallResult {
   std::string sha256;
   std::vector<std::string> attempts;  // bag paths of every capture made for this call, in order
   std::string error;                // when !ok: why (redacted)
-  StopReason stop = StopReason::kNone;  // when !ok because the collection must stop
+  SourceStop stop = SourceStop::kNone;  // when !ok because the collection must stop
   std::string error_code;           // Salesforce errorCode of a non-2xx final answer
   std::string error_message;        // its message
   http::Headers headers;            // the final answer's response headers

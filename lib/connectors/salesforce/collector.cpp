@@ -1004,7 +1004,7 @@ class Worker {
 
  private:
   void Halt(const CallResult& r) {
-    if (r.stop == StopReason::kNone || r.stop == StopReason::kFailed) return;
+    if (r.stop == SourceStop::kNone || r.stop == SourceStop::kFailed) return;
     stopped_ = true;
     halt_reason_ = r.error;
   }
@@ -1087,8 +1087,8 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     if (!g.ok || g.status != 200) {
       // Nothing but discovery was asked: there is no evidence to seal, only an error to report.
       std::string why = g.ok ? std::to_string(g.status) + " " + g.error_code + ": " + g.error_message : g.error;
-      ErrorCode code = g.stop == StopReason::kAuth || g.status == 401 ? ErrorCode::kAuth
-                       : g.stop == StopReason::kInterrupted            ? ErrorCode::kCancelled
+      ErrorCode code = g.stop == SourceStop::kAuth || g.status == 401 ? ErrorCode::kAuth
+                       : g.stop == SourceStop::kInterrupted            ? ErrorCode::kCancelled
                        : g.ok                                          ? ErrorCode::kRemote
                                                                        : ErrorCode::kNetwork;
       return Error(code, "describeGlobal (GET " + global.request.url + "): " + why);
@@ -1114,7 +1114,7 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
     if (IsHistoryObject(name)) history.push_back(name);
   }
   history.push_back("FieldHistoryArchive");
-  const bool discovered = shared.stop_reason() == StopReason::kNone;
+  const bool discovered = shared.stop() == SourceStop::kNone;
   if (wants(kStreamFieldHistory)) {
     // History objects are the bulk of most collections: they are shared round-robin between
     // kHistoryConnections workers, each on its own connection. Every object yields exactly one
@@ -1252,18 +1252,18 @@ Result<CollectReport> CollectSalesforce(const CollectOptions& o, const Clock& cl
   out.close();
   if (!out) return Error(ErrorCode::kIo, "write " + untimed_path.string());
   if (own_timeline) CUSTODY_RETURN_IF_ERROR(own_timeline->Finish(normalized_dir / "timeline.jsonl"));
-  if (o.cancel != nullptr && o.cancel->load()) shared.Stop(StopReason::kInterrupted, "interrupted by a signal");
+  if (o.cancel != nullptr && o.cancel->load()) shared.Stop(SourceStop::kInterrupted, "interrupted by a signal");
 
   report.grants = (*tokens)->Grants();
   report.clock = shared.clock();
   report.budget = shared.budget();
-  report.stop = shared.stop_reason();
+  report.stop = shared.stop();
   report.stop_detail = shared.stop_detail();
-  report.complete = report.stop == StopReason::kNone;
+  report.complete = report.stop == SourceStop::kNone;
   for (const auto& s : report.streams) {
     if (s.status != "complete") report.complete = false;
   }
-  if (!report.complete && report.stop == StopReason::kNone) report.stop = StopReason::kFailed;
+  if (!report.complete && report.stop == SourceStop::kNone) report.stop = SourceStop::kFailed;
   return report;
 }
 
@@ -1366,7 +1366,7 @@ std::string ReportJson(const CollectReport& r, const CollectOptions& o) {
   };
   w.StartObject();
   str("complete"); w.Bool(r.complete);
-  str("stop_reason"); str(StopReasonName(r.stop));
+  str("stop_reason"); str(SourceStopName(r.stop));
   str("stop_detail"); opt(r.stop_detail);
   str("window");
   w.StartObject();

@@ -106,14 +106,14 @@ struct CollectReport {
   std::string api_version;
   std::vector<StreamReport> streams;
   std::vector<auth::GrantRecord> grants;
-  SharedState::ClockEvidence clock;
+  ClockEvidence clock;
   SharedState::Budget budget;
   std::uint64_t requests = 0;
   std::uint64_t normalized_records = 0;
   std::uint64_t untimed_records = 0;
   std::vector<LogFileDownload> log_files;  // downloaded complete, in listing order per stream
   std::uint64_t log_files_skipped = 0;     // listed, already sealed in the series (known_log_files)
-  StopReason stop = StopReason::kNone;
+  SourceStop stop = SourceStop::kNone;
   std::string stop_detail;
   bool complete = false;
 };
