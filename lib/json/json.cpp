@@ -7,6 +7,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/schema.h>
 #include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <vector>
@@ -203,6 +204,20 @@ std::string Pretty(const rapidjson::Value& value) {
   writer.SetIndent(' ', 2);
   value.Accept(writer);
   return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+std::string ScalarText(const rapidjson::Value& value) {
+  if (value.IsString()) return std::string(value.GetString(), value.GetStringLength());
+  if (value.IsInt64()) return std::to_string(value.GetInt64());
+  if (value.IsUint64()) return std::to_string(value.GetUint64());
+  if (value.IsBool()) return value.GetBool() ? "true" : "false";
+  if (value.IsDouble()) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return std::string(buffer.GetString(), buffer.GetSize());
+  }
+  return "";
 }
 
 Result<std::string> GetString(const rapidjson::Value& object, const char* member) {

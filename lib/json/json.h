@@ -28,6 +28,10 @@ Result<std::string> Canonical(const rapidjson::Value& value);
 // Pretty, stable (insertion-order) serialization for documents people read.
 std::string Pretty(const rapidjson::Value& value);
 
+// A scalar as text: a string as it is, an integer in decimal, a double as RapidJSON writes it,
+// true/false; "" for null, an object or an array. For ids and times read from a connector's JSON.
+std::string ScalarText(const rapidjson::Value& value);
+
 // Typed accessors that never assert: each returns an error naming the member.
 Result<std::string> GetString(const rapidjson::Value& object, const char* member);
 Result<std::int64_t> GetInt(const rapidjson::Value& object, const char* member);

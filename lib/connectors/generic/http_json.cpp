@@ -21,6 +21,7 @@
 #include "connectors/fhir/fhir_auth.h"
 #include "connectors/generic/http_json_auth.h"
 #include "crypto/digest.h"
+#include "json/json.h"
 #include "normalize/json_elements.h"
 
 namespace custody::connectors::generic {
@@ -436,7 +437,7 @@ HttpJsonRun::Emitted HttpJsonRun::Emit(const Page& p, const Located& at, std::ui
     std::string_view text = std::string_view(p.body).substr(e.byte_offset, e.byte_length);
     const std::string sha = crypto::Sha256Hex(text);
     if (idv != nullptr && !idv->IsNull()) {
-      const std::string id = ScalarText(*idv);
+      const std::string id = json::ScalarText(*idv);
       if (!id.empty()) {
         auto [it, inserted] = seen_.emplace(id, sha);
         if (!inserted) {
@@ -552,7 +553,7 @@ void HttpJsonRun::Sweep() {
         break;
       case PagingMode::kCursor: {
         const rapidjson::Value* c = At(p.json.doc, pg.cursor_pointer);
-        const std::string next = c != nullptr ? ScalarText(*c) : "";
+        const std::string next = c != nullptr ? json::ScalarText(*c) : "";
         if (next.empty()) return;  // no cursor: the last page
         if (!seen_links.insert(next).second) {
           item_.gaps.push_back("page " + std::to_string(page) + " (" + p.r.bag_path + ") gave cursor '" + Gist(next, 80) +
@@ -566,7 +567,7 @@ void HttpJsonRun::Sweep() {
         std::string link;
         if (!pg.next_pointer.empty()) {
           const rapidjson::Value* l = At(p.json.doc, pg.next_pointer);
-          link = l != nullptr ? ScalarText(*l) : "";
+          link = l != nullptr ? json::ScalarText(*l) : "";
         }
         if (link.empty() && pg.link_header) {
           for (const auto& [name, value] : p.r.headers) {

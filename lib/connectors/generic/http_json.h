@@ -221,9 +221,6 @@ std::string ResolveUrl(const std::string& current, const std::string& link);
 // the way (or the value) is JSON null.
 const rapidjson::Value* At(const rapidjson::Value& root, std::string_view pointer, bool* null_on_path = nullptr);
 
-// A scalar as text: strings as they are, numbers as written, booleans; "" otherwise.
-std::string ScalarText(const rapidjson::Value& v);
-
 // One record object as a unified record (without provenance, which the caller sets).
 normalize::Record MapRecord(const RecordOptions& options, const std::string& source_label,
                             const std::string& stream, const rapidjson::Value& record);

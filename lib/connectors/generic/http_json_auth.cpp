@@ -14,6 +14,7 @@
 
 #include "capture/capture.h"
 #include "core/encoding.h"
+#include "json/json.h"
 
 namespace custody::connectors::generic {
 
@@ -308,10 +309,10 @@ Status SessionLoginAuthenticator::LoginLocked() {
     std::string token;
     std::string csrf;
     if (json && !o_.token_pointer.empty()) {
-      if (const rapidjson::Value* v = At(d, o_.token_pointer)) token = ScalarText(*v);
+      if (const rapidjson::Value* v = At(d, o_.token_pointer)) token = json::ScalarText(*v);
     }
     if (json && !o_.csrf_pointer.empty()) {
-      if (const rapidjson::Value* v = At(d, o_.csrf_pointer)) csrf = ScalarText(*v);
+      if (const rapidjson::Value* v = At(d, o_.csrf_pointer)) csrf = json::ScalarText(*v);
     }
     if (!o_.csrf_header.empty()) {
       if (auto h = http::FindHeader(resp->head.headers, o_.csrf_header)) csrf = *h;
@@ -329,7 +330,7 @@ Status SessionLoginAuthenticator::LoginLocked() {
     std::string why;
     if (success && !o_.success_pointer.empty()) {
       const rapidjson::Value* v = json ? At(d, o_.success_pointer) : nullptr;
-      const std::string value = v != nullptr ? ScalarText(*v) : "";
+      const std::string value = v != nullptr ? json::ScalarText(*v) : "";
       if (std::find(o_.success_values.begin(), o_.success_values.end(), value) == o_.success_values.end()) {
         success = false;
         why = o_.success_pointer + " is '" + Gist(value, 60) + "'";

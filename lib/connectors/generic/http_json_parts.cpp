@@ -1,14 +1,12 @@
 // The generic connector's building blocks: setting names, placeholder templates, time parameter
 // forms, Link headers and next-link resolution, JSON pointers, and the record mapping.
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 
 #include "connectors/generic/http_json.h"
+#include "json/json.h"
 #include "normalize/ehr_time.h"
 
 namespace custody::connectors::generic {
@@ -273,27 +271,13 @@ const rapidjson::Value* At(const rapidjson::Value& root, std::string_view pointe
   return v;
 }
 
-std::string ScalarText(const rapidjson::Value& v) {
-  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  if (v.IsUint64()) return std::to_string(v.GetUint64());
-  if (v.IsBool()) return v.GetBool() ? "true" : "false";
-  if (v.IsDouble()) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    v.Accept(w);
-    return b.GetString();
-  }
-  return "";
-}
-
 namespace {
 
 std::optional<std::string> Field(const rapidjson::Value& record, const std::string& pointer) {
   if (pointer.empty()) return std::nullopt;
   const rapidjson::Value* v = At(record, pointer);
   if (v == nullptr || v->IsNull()) return std::nullopt;
-  std::string s = ScalarText(*v);
+  std::string s = json::ScalarText(*v);
   if (s.empty()) return std::nullopt;
   return s;
 }
@@ -316,14 +300,14 @@ void MapTime(const RecordOptions& o, const rapidjson::Value& record, normalize::
   }
   if (o.timestamp_format == TimestampFormat::kCalendarObject) {
     if (!v->IsObject()) {
-      r.timestamp_original = ScalarText(*v);
+      r.timestamp_original = json::ScalarText(*v);
       r.time_status = normalize::TimeStatus::kUnparseable;
       return;
     }
     const rapidjson::Value* time = At(*v, "/time");
     const rapidjson::Value* zone = At(*v, "/timezone");
-    const std::string time_text = time != nullptr ? ScalarText(*time) : "";
-    const std::string zone_text = zone != nullptr ? ScalarText(*zone) : "";
+    const std::string time_text = time != nullptr ? json::ScalarText(*time) : "";
+    const std::string zone_text = zone != nullptr ? json::ScalarText(*zone) : "";
     r.timestamp_original = time_text + (zone_text.empty() ? "" : " " + zone_text);
     normalize::ParsedTime epoch = normalize::ParseEpoch(time_text, normalize::EpochUnit::kMilliseconds);
     if (epoch.status != normalize::TimeStatus::kOk) {
@@ -333,7 +317,7 @@ void MapTime(const RecordOptions& o, const rapidjson::Value& record, normalize::
     SetTime(r, normalize::ParseMirthCalendar(*epoch.utc_ms, zone_text));
     return;
   }
-  const std::string text = ScalarText(*v);
+  const std::string text = json::ScalarText(*v);
   r.timestamp_original = text;
   if (text.empty()) {
     r.time_status = v->IsString() ? normalize::TimeStatus::kMissing : normalize::TimeStatus::kUnparseable;

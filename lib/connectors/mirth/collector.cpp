@@ -111,20 +111,6 @@ std::optional<std::int64_t> IdMember(const rapidjson::Value& v, const char* name
   return std::nullopt;
 }
 
-std::string ScalarText(const rapidjson::Value& v) {
-  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  if (v.IsUint64()) return std::to_string(v.GetUint64());
-  if (v.IsBool()) return v.GetBool() ? "true" : "false";
-  if (v.IsDouble()) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    v.Accept(w);
-    return b.GetString();
-  }
-  return "";
-}
-
 struct Channel {
   std::string id;
   std::string name;
@@ -147,7 +133,7 @@ bool ParseChannelMap(std::string_view body, std::vector<Channel>* out) {
     if (!e.IsObject()) return false;
     auto pair = e.FindMember("string");
     if (pair == e.MemberEnd() || !pair->value.IsArray() || pair->value.Size() != 2) return false;
-    out->push_back({ScalarText(pair->value[0]), ScalarText(pair->value[1])});
+    out->push_back({json::ScalarText(pair->value[0]), json::ScalarText(pair->value[1])});
     return !out->back().id.empty();
   };
   if (entry->value.IsArray()) {
@@ -377,7 +363,7 @@ void MirthRun::Discover() {
     if (d.IsObject() && d.HasMember("user")) u = &d["user"];
     if (u->IsObject()) {
       auto name = u->FindMember("username");
-      const bool same = name != u->MemberEnd() && ScalarText(name->value) == o_.username;
+      const bool same = name != u->MemberEnd() && json::ScalarText(name->value) == o_.username;
       if (auto id = IdMember(*u, "id"); id && same) collector_user_id_ = std::to_string(*id);
     }
   }

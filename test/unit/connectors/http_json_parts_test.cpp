@@ -7,6 +7,7 @@
 #include <string>
 
 #include "connectors/generic/http_json.h"
+#include "json/json.h"
 
 namespace custody::connectors::generic {
 namespace {
@@ -73,8 +74,8 @@ TEST_CASE("http-json JSON pointers tell absent from null on the way", "[http-jso
   CHECK(At(d, "/missing", &null_on_path) == nullptr);
   CHECK_FALSE(null_on_path);
   REQUIRE(At(d, "/a/b~0c/1/d~1e") != nullptr);
-  CHECK(ScalarText(*At(d, "/a/b~0c/1/d~1e")) == "x");
-  CHECK(ScalarText(*At(d, "/a/b~0c/0")) == "10");
+  CHECK(json::ScalarText(*At(d, "/a/b~0c/1/d~1e")) == "x");
+  CHECK(json::ScalarText(*At(d, "/a/b~0c/0")) == "10");
   CHECK(At(d, "/a/b~0c/2") == nullptr);
   CHECK(At(d, "") == &d);
 }

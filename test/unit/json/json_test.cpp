@@ -342,3 +342,23 @@ TEST_CASE("WellFormed accepts one JSON value and says where anything else stops"
     CHECK_FALSE(json::WellFormed(bad.text));  // no offset asked
   }
 }
+
+TEST_CASE("ScalarText gives a scalar's text and nothing for null, objects and arrays", "[json]") {
+  Result<rapidjson::Document> doc = json::Parse(
+      R"({"s":"a\"b","empty":"","i":-42,"u":18446744073709551615,"d":1.50,"e":1e3,"t":true,"f":false,)"
+      R"("n":null,"o":{"x":1},"a":[1]})",
+      "test");
+  REQUIRE(doc);
+  const rapidjson::Value& d = *doc;
+  CHECK(json::ScalarText(d["s"]) == "a\"b");
+  CHECK(json::ScalarText(d["empty"]).empty());
+  CHECK(json::ScalarText(d["i"]) == "-42");
+  CHECK(json::ScalarText(d["u"]) == "18446744073709551615");
+  CHECK(json::ScalarText(d["d"]) == "1.5");     // a double as RapidJSON writes it, not as it was sent
+  CHECK(json::ScalarText(d["e"]) == "1000.0");
+  CHECK(json::ScalarText(d["t"]) == "true");
+  CHECK(json::ScalarText(d["f"]) == "false");
+  CHECK(json::ScalarText(d["n"]).empty());
+  CHECK(json::ScalarText(d["o"]).empty());
+  CHECK(json::ScalarText(d["a"]).empty());
+}
