@@ -22,6 +22,7 @@ constexpr KindName kKinds[] = {
     {"truncate", FaultKind::kTruncate},
     {"slow", FaultKind::kSlow},
     {"short-page", FaultKind::kShortPage},
+    {"bad-csv", FaultKind::kBadCsv},
 };
 
 bool ParseUint(std::string_view s, uint64_t* out) {
@@ -65,7 +66,7 @@ std::optional<FaultSpec> ParseFault(std::string_view text, std::string* error) {
   if (!known) {
     *error = "unknown fault kind '" + std::string(rest) +
              "' (expected expire, limit, 500, 502, 503, query-timeout, query-timeout-500, "
-             "locator-expired, drop, truncate, slow:MS or short-page)";
+             "locator-expired, drop, truncate, slow:MS, short-page or bad-csv)";
     return std::nullopt;
   }
   if (spec.kind == FaultKind::kSlow) {
@@ -143,6 +144,7 @@ FaultHits FaultPlan::For(uint64_t call) const {
       case FaultKind::kTruncate: hits.truncate = true; break;
       case FaultKind::kSlow: hits.slow_ms = s.arg; break;
       case FaultKind::kShortPage: hits.short_page = true; break;
+      case FaultKind::kBadCsv: hits.bad_csv = true; break;
     }
   }
   return hits;

@@ -11,7 +11,9 @@
 // 503, query-timeout (400 QUERY_TIMEOUT), query-timeout-500 (500, as the Elastic mock answers),
 // locator-expired (400 INVALID_QUERY_LOCATOR on a queryMore), drop (the connection closes halfway
 // through the body), truncate (the body ends early but the HTTP framing is complete), slow:MS
-// (the response waits MS milliseconds), short-page (a query page holds fewer rows than the batch).
+// (the response waits MS milliseconds), short-page (a query page holds fewer rows than the batch),
+// bad-csv (a LogFile download is served at its full length with one row's line feed, the one
+// nearest the middle of the file, turned into a lone CR: the CSV is malformed).
 
 #include <cstdint>
 #include <mutex>
@@ -35,6 +37,7 @@ enum class FaultKind {
   kTruncate,
   kSlow,
   kShortPage,
+  kBadCsv,
 };
 
 struct FaultSpec {
@@ -60,6 +63,7 @@ struct FaultHits {
   bool truncate = false;
   int64_t slow_ms = 0;
   bool short_page = false;
+  bool bad_csv = false;  // LogFile downloads only; other calls are answered as usual
 };
 
 class FaultPlan {

@@ -13,9 +13,11 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "elf.h"
+#include "elf/elf_ranges.h"
 #include "query_engine.h"
 #include "served_ledger.h"
 #include "server/bulk.h"
@@ -106,6 +108,51 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 // EventLogFile listing (a file's rows are logged when it is downloaded).
 bool LedgerSkips(const ObjectDef& def) {
   return def.name == "User" || def.name == "Profile" || def.name == "Report" || def.name == "EventLogFile";
+}
+
+// The byte of a LogFile the bad-csv fault turns into a CR (docs/custody-sim.md, Faults): the line
+// feed ending the row nearest the middle, i.e. the first row-ending LF at or after byte
+// length / 2, unless that is the file's last byte or there is none, then the last row-ending LF
+// before length / 2; a file whose only row end is its last byte gets that one. A row-ending LF is
+// one outside quotes (a quoted value may hold a line feed). nullopt for a file with no row end.
+// Costs at most one restart interval of generation (kCheckpointEvery events) plus a row: the scan
+// starts at the last restart point at or before the middle, where a row starts outside quotes
+// and the byte before it is the previous row's LF. Memory: the store's 64 KiB chunks.
+std::optional<uint64_t> BadCsvOffset(const ElfStore& store, const LogFileInfo& file) {
+  if (file.length == 0) return std::nullopt;
+  const uint64_t middle = file.length / 2;
+  const uint64_t last = file.length - 1;
+  uint64_t from = 0;
+  for (const uint64_t at : LogFileRestartOffsets(store, file)) {
+    if (at > middle) break;
+    from = at;
+  }
+  std::optional<uint64_t> before;
+  if (from > 0) before = from - 1;
+  std::optional<uint64_t> after;
+  std::optional<uint64_t> final_lf;
+  bool quoted = false;
+  uint64_t pos = from;
+  store.Stream(file, from, [&](const char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i, ++pos) {
+      if (p[i] == '"') {
+        quoted = !quoted;  // a doubled quote inside a value flips twice
+      } else if (p[i] == '\n' && !quoted) {
+        if (pos == last) {
+          final_lf = pos;
+        } else if (pos >= middle) {
+          after = pos;
+          return false;  // found: stop generating
+        } else {
+          before = pos;
+        }
+      }
+    }
+    return true;
+  });
+  if (after) return after;
+  if (before) return before;
+  return final_lf;
 }
 
 // One served-ledger line for a record: log = the object, key = its Id (EventIdentifier for the
@@ -1072,13 +1119,16 @@ void Server::LogFile(const httplib::Request& req, httplib::Response& res, std::s
   const bool truncate = hits.truncate;
   const ElfStore* store_ptr = &store;
   const LogFileInfo file = *info;
-  // A body a fault cuts short is not logged; a client that goes away mid-file leaves the rows it
-  // was sent in full.
-  ServedLedger* ledger = drop || truncate ? nullptr : options_.served_ledger;
+  // bad-csv: the absolute offset of the one byte served as a CR instead of the file's LF, found
+  // before the body starts, so it is changed in whichever chunk it falls (and before gzip).
+  const std::optional<uint64_t> altered = hits.bad_csv ? BadCsvOffset(store, file) : std::nullopt;
+  // A body a fault cuts short or alters is not logged; a client that goes away mid-file leaves
+  // the rows it was sent in full.
+  ServedLedger* ledger = drop || truncate || hits.bad_csv ? nullptr : options_.served_ledger;
   // The chunked framing is written here (server/logfile_body.h) rather than by cpp-httplib's
   // chunked provider, which copies every chunk three times; the bytes on the wire are the same.
   res.set_header("Transfer-Encoding", "chunked");
-  res.set_content_provider("application/octetstream", [store_ptr, file, gzip, drop, truncate, ledger](
+  res.set_content_provider("application/octetstream", [store_ptr, file, gzip, drop, truncate, altered, ledger](
                                                           size_t, httplib::DataSink& sink) {
     // Truncate stops at half the bytes and ends the body cleanly; drop stops there and closes the
     // connection without the final chunk.
@@ -1092,6 +1142,7 @@ void Server::LogFile(const httplib::Request& req, httplib::Response& res, std::s
     const bool ok = StreamLogFile(*store_ptr, file, [&](char* p, size_t n) {
       if (sent >= limit) return false;
       const size_t take = static_cast<size_t>(std::min<uint64_t>(n, limit - sent));
+      if (altered && *altered >= sent && *altered - sent < take) p[*altered - sent] = '\r';
       sent += take;
       // (the framing overwrites bytes around [p, p + take), not in it)
       const bool written = z ? z->Write(p, take) : body.WriteFramed(p, take);
