@@ -326,7 +326,7 @@ struct Normalizer {
     // The rows before a malformed one are still placed, as they were read.
     Status placed = submit();
     Status finished = mapping.Finish();
-    if (!read) return read.error().Context(t.bag_path);
+    if (!read) return read.error();  // NormalizeNow names the capture
     if (!placed) return placed;
     return finished;
   }
