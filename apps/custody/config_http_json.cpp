@@ -190,15 +190,8 @@ Status ReadAuth(const SourceSection& s, const std::string& base, PreparedCollect
         if (pem.empty() || pem.size() > (1u << 20)) return r.Fail("client_key", *path + ": not a PEM private key");
         p.redactor.Add(pem);
         CUSTODY_RETURN_IF_ERROR(r.Secret("client_key_passphrase", a.key_passphrase, p.redactor));
-        auto key = auth::LoadSmartSigningKey(pem, a.key_passphrase.reveal());
-        if (!key) {
-          std::string why = key.error().message();
-          // The loader names the FHIR variable; in a case file it is this setting.
-          for (size_t at_pos; (at_pos = why.find(auth::kEnvFhirKeyPassphrase)) != std::string::npos;) {
-            why.replace(at_pos, std::string(auth::kEnvFhirKeyPassphrase).size(), "auth.client_key_passphrase");
-          }
-          return r.Fail("client_key", *path + ": " + why);
-        }
+        auto key = auth::LoadSmartSigningKey(pem, a.key_passphrase.reveal(), "auth.client_key_passphrase");
+        if (!key) return r.Fail("client_key", *path + ": " + key.error().message());
         a.key_pem = auth::Secret(std::move(pem));
       } else {
         for (const char* k : {"client_key", "client_key_passphrase", "kid"}) {

@@ -2,16 +2,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <limits>
 #include <utility>
 
 #include "core/encoding.h"
@@ -107,53 +104,16 @@ std::string Excerpt(const std::string& text, size_t max) {
   return text.substr(0, end) + "...";
 }
 
-struct PassphraseContext {
-  const std::string* passphrase = nullptr;
-  bool asked = false;
-  bool too_long = false;
-};
-
-// Never prompts: without a passphrase an encrypted key fails to load.
-int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
-  auto* ctx = static_cast<PassphraseContext*>(user);
-  ctx->asked = true;
-  if (ctx->passphrase == nullptr || ctx->passphrase->empty()) return -1;
-  if (ctx->passphrase->size() > static_cast<size_t>(size)) {
-    ctx->too_long = true;
-    return -1;
-  }
-  std::memcpy(buf, ctx->passphrase->data(), ctx->passphrase->size());
-  return static_cast<int>(ctx->passphrase->size());
-}
-
-// Loads the PEM private key for the jwt-bearer grant and checks that it is RSA (RS256).
+// Loads the PEM private key for the jwt-bearer grant and checks that it is RSA (RS256). An empty
+// passphrase is none: LoadSalesforceSecrets already drops an empty SF_JWT_KEY_PASSPHRASE.
 Result<crypto::EvpPkeyPtr> LoadRsaKey(std::string_view pem, const std::string& passphrase) {
-  if (pem.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return Error(ErrorCode::kInvalidArgument, "the JWT key is too large to be a PEM private key");
-  }
-  crypto::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return Error(ErrorCode::kCrypto, "the JWT key could not be read: " + crypto::TakeOpenSslErrors());
-  PassphraseContext ctx{&passphrase};
-  crypto::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, PassphraseCallback, &ctx));
-  const std::string detail = crypto::TakeOpenSslErrors();
-  if (!key) {
-    if (ctx.asked && passphrase.empty()) {
-      return Error(ErrorCode::kCrypto, std::string("the JWT key is encrypted: put its passphrase in the ") +
-                                           kEnvKeyPassphrase + " environment variable");
-    }
-    if (ctx.too_long) {
-      return Error(ErrorCode::kCrypto, std::string("the JWT key could not be decrypted: ") + kEnvKeyPassphrase +
-                                           " is longer than OpenSSL accepts");
-    }
-    if (ctx.asked) {
-      return Error(ErrorCode::kCrypto,
-                   std::string("the JWT key could not be decrypted: wrong ") + kEnvKeyPassphrase + "?");
-    }
-    return Error(ErrorCode::kCrypto, "the JWT key is not a PEM private key" +
-                                         (detail.empty() ? std::string() : " (" + detail + ")"));
-  }
-  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
-    const char* type = EVP_PKEY_get0_type_name(key.get());
+  // "wrong SF_JWT_KEY_PASSPHRASE?" names the variable to fix, as this message always has.
+  const crypto::PemKeyLabel label{"the JWT key", std::string("the ") + kEnvKeyPassphrase + " environment variable",
+                                  kEnvKeyPassphrase};
+  auto key = crypto::ReadPemPrivateKey(pem, label, passphrase);
+  if (!key) return key.error();
+  if (EVP_PKEY_get_base_id(key->get()) != EVP_PKEY_RSA) {
+    const char* type = EVP_PKEY_get0_type_name(key->get());
     return Error(ErrorCode::kInvalidArgument,
                  std::string("the JWT key is ") + (type != nullptr ? type : "not RSA") +
                      ": Salesforce's jwt-bearer grant accepts RS256 only, so the key must be an RSA private key "

@@ -32,8 +32,11 @@ struct SmartSigningKey {
 
 // The algorithm follows the key: RSA (2048 bits or more) signs RS384, EC P-384 signs ES384.
 // Anything else is kInvalidArgument naming what the key is. An encrypted key without its
-// passphrase, or with a wrong one, is kCrypto naming FHIR_KEY_PASSPHRASE (never the passphrase).
-Result<SmartSigningKey> LoadSmartSigningKey(std::string_view pem, const std::string& passphrase);
+// passphrase, or with a wrong one, is kCrypto naming where the passphrase comes from (never the
+// passphrase): the FHIR_KEY_PASSPHRASE environment variable, or passphrase_setting when given
+// (the case-file setting that holds it).
+Result<SmartSigningKey> LoadSmartSigningKey(std::string_view pem, const std::string& passphrase,
+                                            std::string_view passphrase_setting = {});
 
 struct ClientAssertion {
   std::string client_id;   // iss and sub

@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstring>
+#include <limits>
 
 #include "core/encoding.h"
 #include "crypto/digest.h"
@@ -156,57 +157,68 @@ Result<std::string> CertificateToPem(X509* cert) {
 
 namespace {
 struct PassphraseContext {
-  const std::optional<std::string>* passphrase;
+  std::string_view passphrase;  // empty: none
   bool asked = false;
   bool too_long = false;
 };
 
+// OpenSSL calls this only for an encrypted key. Returning -1 fails the load instead of prompting
+// on the terminal, which an unattended collector must never do.
 int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
   auto* ctx = static_cast<PassphraseContext*>(user);
   ctx->asked = true;
-  if (!*ctx->passphrase) return -1;  // never prompt on the terminal
-  const std::string& p = **ctx->passphrase;
-  if (size < 0 || p.size() > static_cast<size_t>(size)) {
+  if (ctx->passphrase.empty()) return -1;
+  if (size < 0 || ctx->passphrase.size() > static_cast<size_t>(size)) {
     ctx->too_long = true;
     return -1;
   }
-  std::memcpy(buf, p.data(), p.size());
-  return static_cast<int>(p.size());
+  std::memcpy(buf, ctx->passphrase.data(), ctx->passphrase.size());
+  return static_cast<int>(ctx->passphrase.size());
 }
 }  // namespace
 
+Result<EvpPkeyPtr> ReadPemPrivateKey(std::string_view pem, const PemKeyLabel& label, std::string_view passphrase) {
+  if (pem.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Error(label.not_a_key, label.key + " is too large to be a PEM private key");
+  }
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return Error(ErrorCode::kCrypto, label.key + " could not be read: " + TakeOpenSslErrors());
+  PassphraseContext ctx{passphrase};
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, PassphraseCallback, &ctx));
+  // Taken whether or not the load worked, so nothing is left queued for an unrelated later call.
+  const std::string detail = TakeOpenSslErrors();
+  if (key) return key;
+  // None of these messages may quote the passphrase, only where it comes from.
+  if (ctx.asked && passphrase.empty()) {
+    return Error(ErrorCode::kCrypto, label.key + " is encrypted: put its passphrase in " + label.passphrase_from);
+  }
+  if (ctx.too_long) {
+    return Error(ErrorCode::kCrypto, label.key + " could not be decrypted: the passphrase in " + label.passphrase_from +
+                                         " is longer than the " + std::to_string(kMaxPassphraseBytes) +
+                                         " bytes OpenSSL accepts");
+  }
+  if (ctx.asked) {
+    return Error(ErrorCode::kCrypto, label.key + " could not be decrypted: wrong " + label.passphrase + "?");
+  }
+  return Error(label.not_a_key,
+               label.key + " is not a PEM private key" + (detail.empty() ? std::string() : " (" + detail + ")"));
+}
+
 Result<EvpPkeyPtr> LoadPrivateKey(std::string_view pem, std::string_view what,
                                   const std::optional<std::string>& passphrase) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  PassphraseContext ctx{&passphrase};
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, PassphraseCallback, &ctx);
-  if (key == nullptr) {
-    std::string detail = TakeOpenSslErrors();
-    if (ctx.asked && !passphrase) {
-      return Error(ErrorCode::kCrypto, "key " + std::string(what) +
-                                           " is encrypted: put its passphrase in the CUSTODY_KEY_PASSPHRASE "
-                                           "environment variable");
-    }
-    if (ctx.too_long) {
-      return Error(ErrorCode::kCrypto, "key " + std::string(what) + " could not be decrypted: the passphrase is longer "
-                                           "than OpenSSL accepts (" + std::to_string(kMaxPassphraseBytes) + " bytes)");
-    }
-    if (ctx.asked) {
-      return Error(ErrorCode::kCrypto, "key " + std::string(what) + " could not be decrypted: wrong passphrase?");
-    }
-    return Error(ErrorCode::kCrypto, "key " + std::string(what) + " is not a PEM private key" +
-                                         (detail.empty() ? "" : " (" + detail + ")"));
-  }
-  EvpPkeyPtr owned(key);
-  int id = EVP_PKEY_get_base_id(key);
+  const PemKeyLabel label{"key " + std::string(what), "the CUSTODY_KEY_PASSPHRASE environment variable",
+                          "passphrase"};
+  auto key = ReadPemPrivateKey(pem, label, passphrase ? std::string_view(*passphrase) : std::string_view());
+  if (!key) return key.error();
+  const int id = EVP_PKEY_get_base_id(key->get());
   if (id != EVP_PKEY_EC && id != EVP_PKEY_RSA) {
-    return Error(ErrorCode::kCrypto, "key " + std::string(what) +
-                                         ": only ECDSA (P-256, P-384) and RSA keys can make CMS signatures here");
+    return Error(ErrorCode::kCrypto,
+                 label.key + ": only ECDSA (P-256, P-384) and RSA keys can make CMS signatures here");
   }
-  if (id == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) < 2048) {
-    return Error(ErrorCode::kCrypto, "key " + std::string(what) + ": RSA keys must have at least 2048 bits");
+  if (id == EVP_PKEY_RSA && EVP_PKEY_get_bits(key->get()) < 2048) {
+    return Error(ErrorCode::kCrypto, label.key + ": RSA keys must have at least 2048 bits");
   }
-  return owned;
+  return key;
 }
 
 Result<std::vector<X509Ptr>> LoadCertificates(std::string_view pem, std::string_view what) {

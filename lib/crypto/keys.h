@@ -36,7 +36,33 @@ inline constexpr size_t kMaxPassphraseBytes = 1024;
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key, const std::optional<std::string>& passphrase);
 Result<std::string> CertificateToPem(X509* cert);
 
-// Never prompts: an encrypted key without a passphrase is an error that says so.
+// How ReadPemPrivateKey's messages name a key and its passphrase. Each caller has its own
+// wording, which its users, docs and tests already know.
+struct PemKeyLabel {
+  std::string key;             // the start of every message: "key /keys/ex.key", "the JWT key"
+  std::string passphrase_from;  // where the passphrase comes from, as a message says it:
+                               // "the CUSTODY_KEY_PASSPHRASE environment variable"
+  std::string passphrase;      // how "wrong ...?" names it: "passphrase", or the variable itself
+  // The code of "is not a PEM private key" (and of an input too large to be one). kCrypto, which
+  // exits 1 as docs/cli.md says of a key that cannot be parsed; only the SMART loader still asks
+  // for kInvalidArgument (exit 2), the code it had before this reader was shared.
+  ErrorCode not_a_key = ErrorCode::kCrypto;
+};
+
+// Reads a PEM private key of any type (PKCS#8, encrypted PKCS#8 or a traditional RSA/EC block);
+// checking the type is the caller's job. An empty passphrase means none, as it always did for the
+// Salesforce and SMART keys: the CLI drops an empty CUSTODY_KEY_PASSPHRASE too, and PrivateKeyToPem
+// never encrypts under one. Never prompts on a terminal. Errors, each starting with label.key and
+// never holding the passphrase:
+//   kCrypto  "... is encrypted: put its passphrase in <passphrase_from>"
+//   kCrypto  "... could not be decrypted: the passphrase in <passphrase_from> is longer than the
+//            1024 bytes OpenSSL accepts"
+//   kCrypto  "... could not be decrypted: wrong <passphrase>?"
+//   not_a_key "... is not a PEM private key (<OpenSSL's reason>)"
+Result<EvpPkeyPtr> ReadPemPrivateKey(std::string_view pem, const PemKeyLabel& label, std::string_view passphrase);
+
+// The evidence signing key: ReadPemPrivateKey with the passphrase from CUSTODY_KEY_PASSPHRASE,
+// messages naming "key <what>", then only an EC key or an RSA key of 2048 bits or more (kCrypto).
 Result<EvpPkeyPtr> LoadPrivateKey(std::string_view pem, std::string_view what,
                                   const std::optional<std::string>& passphrase);
 // Every certificate in a PEM file, in order (the signer first, then its chain). Text outside the

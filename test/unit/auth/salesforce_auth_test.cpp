@@ -429,6 +429,49 @@ TEST_CASE("an encrypted JWT key needs SF_JWT_KEY_PASSPHRASE and never prompts", 
   CHECK(VerifyRs256(RsaKey(), decoded.signing_input, decoded.signature));
 }
 
+TEST_CASE("the JWT key's load failures name SF_JWT_KEY_PASSPHRASE and say which failure", "[auth][jwt]") {
+  const UtcSeconds now{std::chrono::seconds(kNowUnix)};
+  const std::string passphrase(crypto::kMaxPassphraseBytes, 'k');
+  const std::string pem = RsaPem(passphrase);
+
+  auto without = MakeJwtAssertion(pem, "", "iss", "sub", "aud", now);
+  REQUIRE_FALSE(without);
+  CHECK(without.error().code() == ErrorCode::kCrypto);
+  CHECK(without.error().message() ==
+        "the JWT key is encrypted: put its passphrase in the SF_JWT_KEY_PASSPHRASE environment variable");
+
+  auto wrong = MakeJwtAssertion(pem, "Tr0ub4dor&3", "iss", "sub", "aud", now);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code() == ErrorCode::kCrypto);
+  CHECK(wrong.error().message() == "the JWT key could not be decrypted: wrong SF_JWT_KEY_PASSPHRASE?");
+
+  auto too_long = MakeJwtAssertion(pem, passphrase + "k", "iss", "sub", "aud", now);
+  REQUIRE_FALSE(too_long);
+  CHECK(too_long.error().code() == ErrorCode::kCrypto);
+  CHECK(too_long.error().message() ==
+        "the JWT key could not be decrypted: the passphrase in the SF_JWT_KEY_PASSPHRASE environment variable"
+        " is longer than the 1024 bytes OpenSSL accepts");
+  CHECK_THAT(too_long.error().message(), !Catch::Contains("kkkk"));
+
+  // Text that is not a key is a key that cannot be parsed: kCrypto, exit 1, as for the signing key.
+  auto garbage = MakeJwtAssertion("", "", "iss", "sub", "aud", now);
+  REQUIRE_FALSE(garbage);
+  CHECK(garbage.error().code() == ErrorCode::kCrypto);
+  CHECK_THAT(garbage.error().message(), Catch::StartsWith("the JWT key is not a PEM private key ("));
+
+  CHECK(MakeJwtAssertion(pem, passphrase, "iss", "sub", "aud", now));
+
+  // Decrypted by the shared reader, an EC key still meets the RS256 check.
+  auto ec = crypto::GenerateKey(crypto::KeyType::kEcP384);
+  REQUIRE(ec);
+  auto ec_pem = crypto::PrivateKeyToPem(ec->get(), std::string("Tr0ub4dor&3"));
+  REQUIRE(ec_pem);
+  auto ec_refused = MakeJwtAssertion(*ec_pem, "Tr0ub4dor&3", "iss", "sub", "aud", now);
+  REQUIRE_FALSE(ec_refused);
+  CHECK(ec_refused.error().code() == ErrorCode::kInvalidArgument);
+  CHECK_THAT(ec_refused.error().message(), Catch::StartsWith("the JWT key is EC: ") && Catch::Contains("RS256"));
+}
+
 TEST_CASE("the client_credentials grant posts to the instance URL with the secret encoded", "[auth]") {
   FakeTransport transport;
   auto provider = MakeProvider(ClientCredentialsConfig(), ClientCredentialsSecrets());

@@ -179,6 +179,64 @@ TEST_CASE("smart: an encrypted key needs FHIR_KEY_PASSPHRASE, and the right one"
   CHECK(LoadSmartSigningKey(pem, "correct horse"));
 }
 
+TEST_CASE("smart: each key load failure names FHIR_KEY_PASSPHRASE or says what the key is", "[fhir][smart]") {
+  const std::string passphrase(crypto::kMaxPassphraseBytes, 'k');
+  const std::string pem = Pem(crypto::KeyType::kEcP384, passphrase);
+
+  auto none = LoadSmartSigningKey(pem, "");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code() == ErrorCode::kCrypto);
+  CHECK(none.error().message() ==
+        "the SMART key is encrypted: put its passphrase in the FHIR_KEY_PASSPHRASE environment variable");
+
+  auto wrong = LoadSmartSigningKey(pem, "Tr0ub4dor&3");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code() == ErrorCode::kCrypto);
+  CHECK(wrong.error().message() == "the SMART key could not be decrypted: wrong FHIR_KEY_PASSPHRASE?");
+
+  auto too_long = LoadSmartSigningKey(pem, passphrase + "k");
+  REQUIRE_FALSE(too_long);
+  CHECK(too_long.error().code() == ErrorCode::kCrypto);
+  CHECK(too_long.error().message() ==
+        "the SMART key could not be decrypted: the passphrase in the FHIR_KEY_PASSPHRASE environment variable"
+        " is longer than the 1024 bytes OpenSSL accepts");
+
+  CHECK(LoadSmartSigningKey(pem, passphrase));
+
+  // From a case file, the passphrase is a setting (a reference to a variable or a file), and the
+  // messages name the setting instead.
+  const std::string setting = "auth.client_key_passphrase";
+  auto none_in_file = LoadSmartSigningKey(pem, "", setting);
+  REQUIRE_FALSE(none_in_file);
+  CHECK(none_in_file.error().message() == "the SMART key is encrypted: put its passphrase in auth.client_key_passphrase");
+  auto wrong_in_file = LoadSmartSigningKey(pem, "Tr0ub4dor&3", setting);
+  REQUIRE_FALSE(wrong_in_file);
+  CHECK(wrong_in_file.error().message() == "the SMART key could not be decrypted: wrong auth.client_key_passphrase?");
+  CHECK(LoadSmartSigningKey(pem, passphrase, setting));
+
+  // Text that is not a key stays a usage error here (exit 2), as it was before the reader was shared.
+  for (const std::string text : {"", "not a key\n"}) {
+    auto garbage = LoadSmartSigningKey(text, "");
+    REQUIRE_FALSE(garbage);
+    CHECK(garbage.error().code() == ErrorCode::kInvalidArgument);
+    CHECK(garbage.error().message().rfind("the SMART key is not a PEM private key (", 0) == 0);
+  }
+
+  // The type checks run on the decrypted key.
+  auto p256 = LoadSmartSigningKey(Pem(crypto::KeyType::kEcP256, std::string("Tr0ub4dor&3")), "Tr0ub4dor&3");
+  REQUIRE_FALSE(p256);
+  CHECK(p256.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(p256.error().message() == "the SMART key is EC on prime256v1; ES384 needs P-384 (secp384r1)");
+  crypto::EvpPkeyPtr small(EVP_RSA_gen(1024));
+  REQUIRE(small);
+  auto small_pem = crypto::PrivateKeyToPem(small.get(), std::nullopt);
+  REQUIRE(small_pem);
+  auto rsa1024 = LoadSmartSigningKey(*small_pem, "");
+  REQUIRE_FALSE(rsa1024);
+  CHECK(rsa1024.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(rsa1024.error().message() == "the SMART key is RSA with 1024 bits; RS384 needs at least 2048");
+}
+
 TEST_CASE("smart: DER ECDSA signatures convert to fixed-width r||s", "[fhir][smart]") {
   // SEQUENCE { INTEGER 0x01, INTEGER 0x00ff (a leading zero keeps it positive) }
   const std::string der("\x30\x07\x02\x01\x01\x02\x02\x00\xff", 9);

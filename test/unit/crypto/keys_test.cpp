@@ -287,6 +287,118 @@ TEST_CASE("what is not a usable private key is refused, naming the file", "[cryp
   CHECK(key.error().message().find(why) != std::string::npos);
 }
 
+// ReadPemPrivateKey is the one PEM key reader of the signing key, the Salesforce JWT key and the
+// SMART key; each gives it a label. This one is made up, so the tests see what comes from the label.
+const crypto::PemKeyLabel kTestLabel{"the test key", "the TEST_KEY_PASSPHRASE environment variable", "test passphrase"};
+
+TEST_CASE("ReadPemPrivateKey reads plain and encrypted keys, given the right passphrase", "[crypto][pem]") {
+  EvpPkeyPtr key = NewKey(KeyType::kEcP256);
+  SECTION("a plain key, with or without a passphrase") {
+    auto pem = crypto::PrivateKeyToPem(key.get(), std::nullopt);
+    REQUIRE(pem);
+    for (std::string_view passphrase : {"", "not needed"}) {
+      CAPTURE(passphrase);
+      auto read = crypto::ReadPemPrivateKey(*pem, kTestLabel, passphrase);
+      REQUIRE(read);
+      CHECK(EVP_PKEY_eq(read->get(), key.get()) == 1);
+    }
+  }
+  SECTION("an encrypted key with its passphrase") {
+    auto pem = crypto::PrivateKeyToPem(key.get(), std::string("correct horse"));
+    REQUIRE(pem);
+    auto read = crypto::ReadPemPrivateKey(*pem, kTestLabel, "correct horse");
+    REQUIRE(read);
+    CHECK(EVP_PKEY_eq(read->get(), key.get()) == 1);
+  }
+  SECTION("a passphrase of exactly 1024 bytes") {
+    const std::string longest(crypto::kMaxPassphraseBytes, 'q');
+    auto pem = crypto::PrivateKeyToPem(key.get(), longest);
+    REQUIRE(pem);
+    auto read = crypto::ReadPemPrivateKey(*pem, kTestLabel, longest);
+    REQUIRE(read);
+    CHECK(EVP_PKEY_eq(read->get(), key.get()) == 1);
+  }
+  SECTION("a key of any type: the type is the caller's to check") {
+    EvpPkeyPtr ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    REQUIRE(ed);
+    auto pem = crypto::PrivateKeyToPem(ed.get(), std::nullopt);
+    REQUIRE(pem);
+    auto read = crypto::ReadPemPrivateKey(*pem, kTestLabel, "");
+    REQUIRE(read);
+    CHECK(EVP_PKEY_get_base_id(read->get()) == EVP_PKEY_ED25519);
+  }
+}
+
+TEST_CASE("ReadPemPrivateKey says what is wrong with a key, and never quotes the passphrase", "[crypto][pem]") {
+  EvpPkeyPtr key = NewKey(KeyType::kEcP256);
+  const std::string right = "Tr0ub4dor&3 right";
+  auto encrypted = crypto::PrivateKeyToPem(key.get(), right);
+  REQUIRE(encrypted);
+  const std::string too_long(crypto::kMaxPassphraseBytes + 1, 'z');
+
+  auto [pem, passphrase, message] = GENERATE_COPY(table<std::string, std::string, std::string>({
+      {*encrypted, "",
+       "the test key is encrypted: put its passphrase in the TEST_KEY_PASSPHRASE environment variable"},
+      {*encrypted, "Tr0ub4dor&3 wrong", "the test key could not be decrypted: wrong test passphrase?"},
+      {*encrypted, right + right, "the test key could not be decrypted: wrong test passphrase?"},
+      {*encrypted, too_long,
+       "the test key could not be decrypted: the passphrase in the TEST_KEY_PASSPHRASE environment variable"
+       " is longer than the 1024 bytes OpenSSL accepts"},
+  }));
+  CAPTURE(message);
+  auto read = crypto::ReadPemPrivateKey(pem, kTestLabel, passphrase);
+  REQUIRE_FALSE(read);
+  CHECK(read.error().code() == ErrorCode::kCrypto);
+  CHECK(read.error().message() == message);
+  CHECK_THAT(read.error().message(), !Catch::Contains("Tr0ub4dor") && !Catch::Contains("zzzz"));
+}
+
+TEST_CASE("ReadPemPrivateKey refuses what is not a PEM private key, with OpenSSL's reason", "[crypto][pem]") {
+  EvpPkeyPtr key = NewKey(KeyType::kEcP256);
+  auto cert_pem = crypto::CertificateToPem(NewCert(key.get()).get());
+  REQUIRE(cert_pem);
+  std::string pem;
+  SECTION("text") { pem = "this is not a key\n"; }
+  SECTION("nothing") { pem = ""; }
+  SECTION("a PEM certificate") { pem = *cert_pem; }
+  SECTION("a damaged key block") { pem = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"; }
+  CAPTURE(pem);
+
+  // Given with a passphrase, to show it is not quoted in OpenSSL's reason either.
+  auto read = crypto::ReadPemPrivateKey(pem, kTestLabel, "Tr0ub4dor&3");
+  REQUIRE_FALSE(read);
+  CHECK(read.error().code() == ErrorCode::kCrypto);
+  const std::string& message = read.error().message();
+  CHECK(message.rfind("the test key is not a PEM private key (", 0) == 0);  // then OpenSSL's reason
+  CHECK(message.back() == ')');
+  CHECK_THAT(message, !Catch::Contains("Tr0ub4dor"));
+
+  // The SMART loader keeps its usage-error code (exit 2) for the same failure.
+  crypto::PemKeyLabel usage = kTestLabel;
+  usage.not_a_key = ErrorCode::kInvalidArgument;
+  auto as_usage = crypto::ReadPemPrivateKey(pem, usage, "");
+  REQUIRE_FALSE(as_usage);
+  CHECK(as_usage.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(as_usage.error().message().rfind("the test key is not a PEM private key", 0) == 0);
+}
+
+TEST_CASE("the signing key's messages name the file and CUSTODY_KEY_PASSPHRASE", "[crypto][pem]") {
+  EvpPkeyPtr key = NewKey(KeyType::kEcP256);
+  auto longest = crypto::PrivateKeyToPem(key.get(), std::string(crypto::kMaxPassphraseBytes, 'p'));
+  REQUIRE(longest);
+  auto too_long = crypto::LoadPrivateKey(*longest, "/keys/ex.key", std::string(crypto::kMaxPassphraseBytes + 1, 'p'));
+  REQUIRE_FALSE(too_long);
+  CHECK(too_long.error().code() == ErrorCode::kCrypto);
+  CHECK(too_long.error().message() ==
+        "key /keys/ex.key could not be decrypted: the passphrase in the CUSTODY_KEY_PASSPHRASE environment variable"
+        " is longer than the 1024 bytes OpenSSL accepts");
+  // An empty passphrase is none, as an empty CUSTODY_KEY_PASSPHRASE is.
+  auto empty = crypto::LoadPrivateKey(*longest, "/keys/ex.key", std::string());
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().message() ==
+        "key /keys/ex.key is encrypted: put its passphrase in the CUSTODY_KEY_PASSPHRASE environment variable");
+}
+
 TEST_CASE("certificates round-trip through PEM and DER, in order", "[crypto]") {
   EvpPkeyPtr a_key = NewKey(KeyType::kEcP256);
   EvpPkeyPtr b_key = NewKey(KeyType::kEcP256);
