@@ -11,7 +11,8 @@
 #include <fstream>
 #include <utility>
 
-#include "core/encoding.h"
+#include "auth/auth_text.h"
+#include "auth/smart_auth.h"  // Base64UrlEncode, the JWS encoding both clients sign with
 #include "crypto/keys.h"
 #include "crypto/openssl_ptr.h"
 #include "json/json.h"
@@ -35,21 +36,9 @@ constexpr const char* kTokenPath = "/services/oauth2/token";
 constexpr size_t kMaxKeyFileBytes = 1u << 20;
 // A token response is a few hundred bytes; anything near this is not a token endpoint.
 constexpr size_t kMaxTokenResponseBytes = 1u << 20;
-constexpr size_t kErrorBodyExcerptBytes = 200;
 constexpr std::chrono::seconds kJwtLifetime{180};
 constexpr std::chrono::seconds kGrantTimeout{120};
 constexpr const char* kRedacted = "[REDACTED]";
-
-std::string FormBody(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string body;
-  for (const auto& [name, value] : fields) {
-    if (!body.empty()) body.push_back('&');
-    body += http::UrlEncode(name);
-    body.push_back('=');
-    body += http::UrlEncode(value);
-  }
-  return body;
-}
 
 std::string StripTrailingSlashes(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -72,36 +61,6 @@ std::string HostOf(std::string_view url) {
   std::transform(host.begin(), host.end(), host.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return host;
-}
-
-std::string Base64Url(std::string_view data) {
-  std::string s = Base64Encode(AsBytes(data));
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return s;
-}
-
-// Control characters (and DEL) in text from a server become spaces, so an error body cannot
-// move the cursor or recolour the operator's terminal; text that is not UTF-8 keeps only ASCII.
-std::string Printable(std::string text) {
-  const bool utf8 = IsValidUtf8(text);
-  for (char& ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) ch = ' ';
-    if (c >= 0x80 && !utf8) ch = '?';
-  }
-  return text;
-}
-
-// At most max bytes, not cutting a UTF-8 sequence in half.
-std::string Excerpt(const std::string& text, size_t max) {
-  if (text.size() <= max) return text;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end) + "...";
 }
 
 // Loads the PEM private key for the jwt-bearer grant and checks that it is RSA (RS256). An empty
@@ -141,10 +100,11 @@ Result<std::string> SignJwt(EVP_PKEY* key, std::string_view iss, std::string_vie
   w.Int64((now + kJwtLifetime).time_since_epoch().count());
   w.EndObject();
   const std::string signing_input =
-      Base64Url(R"({"alg":"RS256"})") + "." + Base64Url(std::string_view(buf.GetString(), buf.GetSize()));
+      Base64UrlEncode(R"({"alg":"RS256"})") + "." +
+      Base64UrlEncode(std::string_view(buf.GetString(), buf.GetSize()));
   auto signature = crypto::SignBytes(key, signing_input);
   if (!signature) return signature.error().Context("sign the JWT assertion");
-  return signing_input + "." + Base64Url(*signature);
+  return signing_input + "." + Base64UrlEncode(*signature);
 }
 
 // A string member, or "" when absent or not a string.
@@ -155,14 +115,6 @@ std::string StringMember(const rapidjson::Value& object, const char* name) {
   if (it->value.IsString()) return std::string(it->value.GetString(), it->value.GetStringLength());
   if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
   return "";
-}
-
-// An access token goes into an Authorization header: refuse anything that could break it.
-bool IsHeaderSafe(std::string_view value) {
-  return std::all_of(value.begin(), value.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c > 0x20 && c < 0x7F;
-  });
 }
 
 // The short grant name used in messages.
@@ -178,15 +130,6 @@ std::string GrantLabel(SalesforceAuthMode mode) {
       break;
   }
   return "access-token";
-}
-
-std::string JoinMissing(const std::vector<std::string>& missing) {
-  std::string out;
-  for (size_t i = 0; i < missing.size(); ++i) {
-    if (i > 0) out += (i + 1 == missing.size()) ? " and " : ", ";
-    out += missing[i];
-  }
-  return out;
 }
 
 // Flags each mode needs; the caller's config must have them.
@@ -367,20 +310,18 @@ class SalesforceTokenProvider final : public TokenProvider {
       std::string message = "salesforce " + GrantLabel(config_.mode) + " grant refused by " + record.token_url + ": ";
       if (!error_code.empty()) {
         const std::string description = StringMember(*parsed, "error_description");
-        record.error = Printable(redactor_.Apply(description.empty() ? error_code : error_code + ": " + description));
+        record.error = QuoteServerText(redactor_.Apply(OAuthErrorText(error_code, description)));
         message += record.error;
         if (status != 400 && status != 401) message += " (HTTP " + std::to_string(status) + ")";
       } else {
-        const std::string excerpt = Printable(Excerpt(redactor_.Apply(sink.body()), kErrorBodyExcerptBytes));
-        record.error = "HTTP " + std::to_string(status) +
-                       (excerpt.empty() ? std::string(" with an empty body") : ": " + excerpt);
+        record.error = StatusWithBody(status, redactor_.Apply(sink.body()));
         message += record.error;
       }
       return fail(Error(ErrorCode::kAuth, message));
     }
     if (!is_object) {
-      const std::string excerpt = Printable(Excerpt(redactor_.Apply(sink.body()), kErrorBodyExcerptBytes));
-      record.error = "HTTP 200 with a body that is not a JSON object: " + excerpt;
+      record.error =
+          "HTTP 200 with a body that is not a JSON object: " + QuoteServerText(redactor_.Apply(sink.body()));
       return fail(Error(ErrorCode::kAuth, what + ": " + record.token_url + " answered " + record.error));
     }
     const rapidjson::Value& doc = *parsed;
@@ -397,7 +338,7 @@ class SalesforceTokenProvider final : public TokenProvider {
     if (token.instance_url.empty()) token.instance_url = config_.instance_url;
     if (!IsHttpUrl(token.instance_url) || !IsHeaderSafe(token.instance_url)) {
       record.error = "HTTP 200 with an instance_url that is not an http(s) URL: " +
-                     Printable(Excerpt(redactor_.Apply(token.instance_url), kErrorBodyExcerptBytes));
+                     QuoteServerText(redactor_.Apply(token.instance_url));
       return fail(Error(ErrorCode::kAuth, what + ": " + record.token_url + " answered " + record.error));
     }
     token.identity_url = StringMember(doc, "id");
@@ -405,7 +346,7 @@ class SalesforceTokenProvider final : public TokenProvider {
     token.scope = StringMember(doc, "scope");
     const std::string token_type = StringMember(doc, "token_type");
     if (!token_type.empty() && token_type != "Bearer") {
-      record.error = "HTTP 200 with token_type " + Printable(Excerpt(token_type, 40)) + ", not Bearer";
+      record.error = "HTTP 200 with token_type " + QuoteServerText(token_type, 40) + ", not Bearer";
       return fail(Error(ErrorCode::kAuth, what + ": " + record.token_url + " answered " + record.error));
     }
     if (config_.mode == SalesforceAuthMode::kRefreshToken) {

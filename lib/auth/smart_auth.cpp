@@ -15,6 +15,7 @@
 #include <cstring>
 #include <limits>
 
+#include "auth/auth_text.h"
 #include "core/encoding.h"
 #include "core/time.h"
 #include "crypto/keys.h"
@@ -26,7 +27,6 @@ namespace {
 
 // A token response is a few hundred bytes; anything near this is not a token endpoint.
 constexpr size_t kMaxTokenResponseBytes = 1u << 20;
-constexpr size_t kExcerptBytes = 200;
 constexpr std::chrono::seconds kGrantTimeout{120};
 constexpr size_t kEs384Component = 48;
 
@@ -34,48 +34,11 @@ void WriteString(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-// Control characters in text from a server become spaces; text that is not UTF-8 keeps only ASCII.
-std::string Printable(std::string text) {
-  const bool utf8 = IsValidUtf8(text);
-  for (char& ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) ch = ' ';
-    if (c >= 0x80 && !utf8) ch = '?';
-  }
-  return text;
-}
-
-std::string Excerpt(const std::string& text, size_t max) {
-  if (text.size() <= max) return text;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end) + "...";
-}
-
 std::string StringMember(const rapidjson::Value& object, const char* name) {
   if (!object.IsObject()) return "";
   auto it = object.FindMember(name);
   if (it == object.MemberEnd() || !it->value.IsString()) return "";
   return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-// An access token goes into an Authorization header: refuse anything that could break it.
-bool IsHeaderSafe(std::string_view value) {
-  return std::all_of(value.begin(), value.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c > 0x20 && c < 0x7F;
-  });
-}
-
-std::string FormBody(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string body;
-  for (const auto& [name, value] : fields) {
-    if (!body.empty()) body.push_back('&');
-    body += http::UrlEncode(name);
-    body.push_back('=');
-    body += http::UrlEncode(value);
-  }
-  return body;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -331,18 +294,18 @@ Result<SmartToken> RequestSmartToken(http::Transport& transport, const SmartGran
     const std::string code = is_object ? StringMember(*parsed, "error") : "";
     if (!code.empty()) {
       const std::string description = StringMember(*parsed, "error_description");
-      record.error = Printable(Excerpt(description.empty() ? code : code + ": " + description, kExcerptBytes));
+      // Redacted before the cut: an excerpt that ended inside a secret would keep the part it
+      // shows from being recognised.
+      record.error = QuoteServerText(redactor.Apply(OAuthErrorText(code, description)));
     } else {
-      const std::string excerpt = Printable(Excerpt(redactor.Apply(sink.body()), kExcerptBytes));
-      record.error = "HTTP " + std::to_string(status) + (excerpt.empty() ? " with an empty body" : ": " + excerpt);
+      record.error = StatusWithBody(status, redactor.Apply(sink.body()));
     }
     std::string message = what + " refused: " + redactor.Apply(record.error);
     if (!code.empty() && status != 400 && status != 401) message += " (HTTP " + std::to_string(status) + ")";
     return done(Error(ErrorCode::kAuth, message));
   }
   if (!is_object) {
-    record.error = "HTTP 200 with a body that is not a JSON object: " +
-                   Printable(Excerpt(redactor.Apply(sink.body()), kExcerptBytes));
+    record.error = "HTTP 200 with a body that is not a JSON object: " + QuoteServerText(redactor.Apply(sink.body()));
     return done(Error(ErrorCode::kAuth, what + " answered " + record.error));
   }
   const rapidjson::Value& doc = *parsed;
@@ -355,7 +318,7 @@ Result<SmartToken> RequestSmartToken(http::Transport& transport, const SmartGran
   }
   token.token_type = StringMember(doc, "token_type");
   if (!token.token_type.empty() && !EqualsIgnoreCase(token.token_type, "bearer")) {
-    record.error = "HTTP 200 with token_type " + Printable(Excerpt(token.token_type, 40)) + ", not bearer";
+    record.error = "HTTP 200 with token_type " + QuoteServerText(token.token_type, 40) + ", not bearer";
     return done(Error(ErrorCode::kAuth, what + " answered " + record.error));
   }
   token.access_token = Secret(access_token);

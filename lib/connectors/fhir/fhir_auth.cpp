@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "auth/auth_text.h"
 #include "core/encoding.h"
 
 namespace custody::connectors::fhir {
@@ -35,15 +36,6 @@ Result<std::string> ReadKeyFile(const std::filesystem::path& path) {
   if (in.bad()) return Error(ErrorCode::kIo, "--client-key " + path.string() + ": read failed");
   if (contents.empty()) return Error(ErrorCode::kInvalidArgument, "--client-key " + path.string() + ": the file is empty");
   return contents;
-}
-
-std::string JoinMissing(const std::vector<std::string>& missing) {
-  std::string out;
-  for (size_t i = 0; i < missing.size(); ++i) {
-    if (i > 0) out += (i + 1 == missing.size()) ? " and " : ", ";
-    out += missing[i];
-  }
-  return out;
 }
 
 }  // namespace
@@ -105,7 +97,7 @@ Result<FhirSecrets> LoadFhirSecrets(const FhirAuthConfig& config, const auth::En
   }
   if (!missing.empty()) {
     return Error(ErrorCode::kInvalidArgument,
-                 "--auth " + FhirAuthModeName(config.mode) + " needs " + JoinMissing(missing));
+                 "--auth " + FhirAuthModeName(config.mode) + " needs " + auth::JoinMissing(missing));
   }
   if (config.mode == FhirAuthMode::kSmart) {
     auto pem = ReadKeyFile(config.key_file);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "auth/auth_text.h"
 #include "capture/capture.h"
 #include "core/encoding.h"
 #include "json/json.h"
@@ -21,15 +22,6 @@ namespace custody::connectors::generic {
 namespace {
 
 constexpr size_t kMaxAuthBody = 1u << 20;
-
-std::string FormBody(const Fields& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out += '&';
-    out += http::UrlEncode(k) + "=" + http::UrlEncode(v);
-  }
-  return out;
-}
 
 std::string JsonBody(const Fields& fields) {
   rapidjson::StringBuffer b;
@@ -145,7 +137,7 @@ Status ClientSecretAuthenticator::GrantLocked() {
     fields.emplace_back("client_id", o_.client_id);
     fields.emplace_back("client_secret", o_.client_secret.reveal());
   }
-  req.body = FormBody(fields);
+  req.body = auth::FormBody(fields);
   req.timeout = std::chrono::seconds(60);
   http::StringSink sink(kMaxAuthBody);
   auto response = transport_->Perform(req, sink);
@@ -164,9 +156,10 @@ Status ClientSecretAuthenticator::GrantLocked() {
   if (is_object && !Str(d, "access_token").empty()) redactor_.Add(Str(d, "access_token"));
   if (response->head.status != 200) {
     std::string said = is_object && !Str(d, "error").empty()
-                           ? Str(d, "error") + (Str(d, "error_description").empty() ? "" : ": " + Str(d, "error_description"))
+                           ? auth::OAuthErrorText(Str(d, "error"), Str(d, "error_description"))
                            : "HTTP " + std::to_string(response->head.status) + ": " + Gist(redactor_.Apply(sink.body()));
-    return fail(ErrorCode::kAuth, "refused: " + Gist(said, 300));
+    // Redacted before the cut: a secret the cut went through would no longer be recognised.
+    return fail(ErrorCode::kAuth, "refused: " + Gist(redactor_.Apply(said), 300));
   }
   if (!is_object) return fail(ErrorCode::kAuth, "HTTP 200 with a body that is not a JSON object: " + Gist(redactor_.Apply(sink.body())));
   const std::string token = Str(d, "access_token");
@@ -251,7 +244,7 @@ Status SessionLoginAuthenticator::LoginLocked() {
     if (!http::FindHeader(req.headers, "Accept")) req.headers.emplace_back("Accept", "application/json");
     req.headers.emplace_back("Content-Type", o_.login_body == BodyType::kJson ? "application/json"
                                                                                 : "application/x-www-form-urlencoded");
-    req.body = o_.login_body == BodyType::kJson ? JsonBody(fields) : FormBody(fields);
+    req.body = o_.login_body == BodyType::kJson ? JsonBody(fields) : auth::FormBody(fields);
     req.timeout = std::chrono::seconds(120);
     auth::GrantRecord grant;
     grant.grant_type = "session-login";

@@ -62,6 +62,9 @@ class FakeAuditApi {
     faults_[path].push_back(kind);
   }
   void SetCap(int cap) { cap_ = cap; }
+  // A refused client_credentials grant quotes the client_secret it was sent after `n` bytes of
+  // padding in its error_description (0 = it does not).
+  void EchoSecretInRefusalAfter(size_t n) { echo_secret_after_ = n; }
   // Tokens stop working after this many data requests each (0 = never): forces a renewal.
   void ExpireTokensAfter(int n) { expire_after_ = n; }
   // The cursor endpoint hands out the same cursor forever.
@@ -193,7 +196,12 @@ class FakeAuditApi {
       }
       if (!ok) {
         res.status = 401;
-        res.set_content("{\"error\":\"invalid_client\",\"error_description\":\"client authentication failed\"}",
+        std::string description = "client authentication failed";
+        if (echo_secret_after_ > 0) {
+          // A careless server quoting what it was sent, at a given place in its answer.
+          description = std::string(echo_secret_after_, 'x') + req.get_param_value("client_secret");
+        }
+        res.set_content("{\"error\":\"invalid_client\",\"error_description\":\"" + description + "\"}",
                         "application/json");
         return;
       }
@@ -299,6 +307,7 @@ class FakeAuditApi {
 
   std::string auth_;
   int events_;
+  size_t echo_secret_after_ = 0;
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;

@@ -381,6 +381,30 @@ TEST_CASE("http-json refused credentials stop before anything is collected", "[h
   CHECK(h.AllPayload().find("wrong-") == std::string::npos);
 }
 
+TEST_CASE("http-json never shows part of a secret a refusal quotes across the message's cut", "[http-json]") {
+  // The refusal is quoted as "refused: invalid_client: <description>", cut at 300 bytes of
+  // "invalid_client: <description>" (16 + description). With 278 bytes of padding the secret the
+  // server echoes starts at byte 294: a cut before redaction would leave "wrong-" showing, which
+  // the redactor no longer recognises as part of the secret.
+  FakeAuditApi api("oauth_post", 25);
+  api.EchoSecretInRefusalAfter(278);
+  Harness h(api);
+  AuthOptions& a = h.o.auth;
+  a.mode = AuthMode::kOAuth2ClientCredentials;
+  a.client_id = FakeAuditApi::kClientId;
+  a.client_secret = auth::Secret("wrong-secret-456");
+  a.token_url = api.base() + "/oauth/token";
+  auto r = h.Collect();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == ErrorCode::kAuth);
+  const std::string message = r.error().message();
+  INFO(message);
+  CHECK(message.find("refused: invalid_client: xxxx") != std::string::npos);
+  CHECK(message.find("wrong-") == std::string::npos);
+  CHECK(message.find("wrong") == std::string::npos);
+  CHECK(h.AllPayload().find("wrong-") == std::string::npos);
+}
+
 TEST_CASE("http-json honours Retry-After and reports a server it never reached", "[http-json]") {
   FakeAuditApi api("none", 25);
   SECTION("429 with Retry-After: 1") {
