@@ -26,19 +26,10 @@ std::vector<std::string> SimArgs(std::vector<std::string> extra = {}) {
 
 std::uint64_t ReceivedOf(const rapidjson::Value& item) { return item["received"].GetUint64(); }
 
-// Every bag path listed in the payload manifest.
-std::vector<std::string> PayloadFiles(const Collected& c) {
-  std::vector<std::string> files;
-  std::ifstream in(c.top / "manifest-sha256.txt");
-  std::string line;
-  while (std::getline(in, line)) files.push_back(line.substr(66));
-  return files;
-}
-
 // Every capture sidecar of the bundle: its bag path and its parsed JSON.
 std::vector<std::pair<std::string, rapidjson::Document>> Sidecars(const Collected& c) {
   std::vector<std::pair<std::string, rapidjson::Document>> out;
-  for (const auto& f : PayloadFiles(c)) {
+  for (const auto& f : c.PayloadFiles()) {
     if (f.size() < 10 || f.compare(f.size() - 10, 10, ".http.json") != 0) continue;
     std::string text = c.ReadPayload(f);
     rapidjson::Document d;
@@ -50,7 +41,7 @@ std::vector<std::pair<std::string, rapidjson::Document>> Sidecars(const Collecte
 }
 
 bool AnyAttemptFile(const Collected& c) {
-  for (const auto& f : PayloadFiles(c)) {
+  for (const auto& f : c.PayloadFiles()) {
     if (f.find(".attempt-") != std::string::npos) return true;
   }
   return false;
@@ -155,7 +146,7 @@ TEST_CASE("collect salesforce with an access token seals every stream complete a
   // Every capture has its sidecar, with the evidence headers and without the token.
   const std::string token = h.sim().Get("access_token");
   std::uint64_t sidecars = 0;
-  for (const auto& f : PayloadFiles(c)) {
+  for (const auto& f : c.PayloadFiles()) {
     if (f.size() < 10 || f.compare(f.size() - 10, 10, ".http.json") != 0) continue;
     ++sidecars;
     std::string text = c.ReadPayload(f);

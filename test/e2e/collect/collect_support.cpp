@@ -82,4 +82,13 @@ const rapidjson::Value& Collected::Item(const std::string& stream, const std::st
 
 std::string Collected::ReadPayload(const std::string& bag_path) const { return ReadFile(top / bag_path); }
 
+std::vector<std::string> Collected::PayloadFiles() const {
+  std::vector<std::string> files;
+  std::ifstream in(top / "manifest-sha256.txt");
+  std::string line;
+  // "<64 hex digits>  <path>"
+  while (std::getline(in, line)) files.push_back(line.substr(66));
+  return files;
+}
+
 }  // namespace custody::test

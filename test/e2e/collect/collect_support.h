@@ -27,6 +27,8 @@ struct Collected {
   const rapidjson::Value& Item(const std::string& stream, const std::string& object) const;
   const rapidjson::Value& Collection() const { return metadata["collection"]; }
   std::string ReadPayload(const std::string& bag_path) const;  // "data/..."
+  // Every bag path the payload manifest lists, in its order.
+  std::vector<std::string> PayloadFiles() const;
 };
 
 struct CollectSetup {

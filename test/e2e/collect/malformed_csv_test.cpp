@@ -38,15 +38,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Every bag path listed in the payload manifest.
-std::vector<std::string> PayloadFiles(const Collected& c) {
-  std::vector<std::string> files;
-  std::ifstream in(c.top / "manifest-sha256.txt");
-  std::string line;
-  while (std::getline(in, line)) files.push_back(line.substr(66));
-  return files;
-}
-
 rapidjson::Document ParseJson(const std::string& text) {
   rapidjson::Document d;
   d.Parse(text.c_str());
@@ -65,7 +56,7 @@ struct LogCapture {
 // The event log files of a collection, by bag path.
 std::map<std::string, LogCapture> LogCaptures(const Collected& c) {
   std::map<std::string, LogCapture> out;
-  for (const std::string& f : PayloadFiles(c)) {
+  for (const std::string& f : c.PayloadFiles()) {
     if (!EndsWith(f, ".csv.http.json") || f.find("/EventLogFile/") == std::string::npos) continue;
     LogCapture lc;
     lc.path = f.substr(0, f.size() - 10);
@@ -84,7 +75,7 @@ std::map<std::string, LogCapture> LogCaptures(const Collected& c) {
 // LogFileLength of each listed file, by Id, from the captured listing pages.
 std::map<std::string, std::uint64_t> ListedLengths(const Collected& c) {
   std::map<std::string, std::uint64_t> out;
-  for (const std::string& f : PayloadFiles(c)) {
+  for (const std::string& f : c.PayloadFiles()) {
     if (f.find("/EventLogFile/listing/page-") == std::string::npos || !EndsWith(f, ".json") ||
         EndsWith(f, ".http.json")) {
       continue;
@@ -239,7 +230,7 @@ void CheckMalformedLogFile(const Expect& e) {
   CHECK(bad_logs.at(target).sidecar["attempt"].GetUint64() == 1);
   CHECK(std::string(bad_logs.at(target).sidecar["response"]["content_encoding"].GetString()) == e.content_encoding);
   CHECK(ListedLengths(bad).at(FileId(target)) == kept.size());
-  for (const std::string& f : PayloadFiles(bad)) CHECK(f.find(".attempt-") == std::string::npos);
+  for (const std::string& f : bad.PayloadFiles()) CHECK(f.find(".attempt-") == std::string::npos);
   const auto& download_item = bad.Item(e.stream, log_item);
   CHECK(std::string(download_item["status"].GetString()) == "complete");
   CHECK(download_item["received"].GetUint64() == download_item["expected"].GetUint64());
