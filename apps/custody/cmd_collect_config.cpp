@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "auth/smart_auth.h"
 #include "case_config.h"
 #include "source_job.h"
 #include "collect_common.h"
@@ -282,10 +283,18 @@ Result<SourceJob> FhirJob(const SourceSection& s, PreparedCollection& p, Context
                                          {"client_key_passphrase", "FHIR_KEY_PASSPHRASE"}});
   if (!env) return env.error();
   o->env = std::move(*env);
-  if (auto checked = fh::LoadFhirSecrets(o->auth, o->env, p.redactor); !checked) {
+  auto checked = fh::LoadFhirSecrets(o->auth, o->env, p.redactor);
+  if (!checked) {
     return s.Fail("auth", checked.error().message() +
                               " (in a case file: access_token, password or client_key_passphrase as "
                               "{ env = \"NAME\" } or { file = \"PATH\" })");
+  }
+  if (o->auth.mode == fh::FhirAuthMode::kSmart) {
+    // Read now, so that a key the passphrase does not open names its line and the setting that
+    // holds the passphrase (not FHIR_KEY_PASSPHRASE, the flag's variable) before any request.
+    auto key = auth::LoadSmartSigningKey(checked->key_pem.reveal(), checked->key_passphrase.reveal(),
+                                         "client_key_passphrase");
+    if (!key) return s.Fail("client_key", o->auth.key_file.string() + ": " + key.error().message());
   }
   std::optional<std::int64_t> n;
   CUSTODY_RETURN_IF_ERROR(Take(s.Integer("page_size"), n));

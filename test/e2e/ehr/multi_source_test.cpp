@@ -13,6 +13,7 @@
 
 #include "e2e/ehr/fhir_support.h"
 #include "core/time.h"
+#include "crypto/keys.h"
 #include "json/json.h"
 #include "json/schemas.h"
 #include "support/sim_process.h"
@@ -287,6 +288,47 @@ TEST_CASE("a source that cannot be reached is listed as such and the others are 
   INFO(v.out);
   CHECK(v.code == 0);  // sound evidence of what it holds...
   CHECK_THAT(v.out, Catch::Contains("collection-incomplete"));  // ...and says what it lacks
+}
+
+TEST_CASE("a SMART key its passphrase setting does not open is refused with its line", "[multi][e2e]") {
+  SimProcess sim(SimArgs({"--fhir"}));
+  Case k;
+  // The simulator's registered ES384 key, encrypted under a passphrase.
+  const std::string plain_path = sim.Get("fhir", "es384_private_key");
+  auto key = custody::crypto::LoadPrivateKey(ReadFile(plain_path), plain_path, std::nullopt);
+  REQUIRE(key);
+  const std::string passphrase = "case-key-Passphrase-4711";
+  auto encrypted = custody::crypto::PrivateKeyToPem(key->get(), passphrase);
+  REQUIRE(encrypted);
+  const std::filesystem::path key_path = k.dir() / "smart-encrypted.pem";
+  std::ofstream(key_path) << *encrypted;
+  std::string fhir = Case::Fhir(sim);
+  fhir.replace(fhir.find(plain_path), plain_path.size(), key_path.string());
+
+  // No passphrase setting: line 16 is client_key; the message names the setting, not the flag's
+  // environment variable, and nothing is created.
+  Collected none = k.Run(k.Header() + fhir);
+  CHECK(none.run.code == 2);
+  CHECK_THAT(none.run.err, Catch::Contains("case.toml:16: source 'ehr'") &&
+                               Catch::Contains("the SMART key is encrypted: put its passphrase in client_key_passphrase"));
+  CHECK(none.run.err.find("FHIR_KEY_PASSPHRASE") == std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(k.dir() / "bundle.tar.work"));
+
+  // A wrong passphrase behind the reference: refused the same way, never echoed.
+  const std::string with_setting = fhir + "client_key_passphrase = { env = \"CASE_KEY_PASS\" }\n";
+  Collected wrong = k.Run(k.Header() + with_setting, {{"CASE_KEY_PASS", "not-the-" + passphrase}});
+  CHECK(wrong.run.code == 2);
+  CHECK_THAT(wrong.run.err, Catch::Contains("case.toml:16: source 'ehr'") &&
+                                Catch::Contains("could not be decrypted: wrong client_key_passphrase?"));
+  CHECK(wrong.run.err.find(passphrase) == std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(k.dir() / "bundle.tar.work"));
+
+  // The right one: the collection runs, and the passphrase is nowhere in the bundle.
+  Collected right = k.Run(k.Header() + with_setting, {{"CASE_KEY_PASS", passphrase}});
+  INFO(right.run.out << right.run.err);
+  CHECK(right.run.code == 0);
+  REQUIRE(std::filesystem::exists(k.dir() / "bundle.tar"));
+  CHECK(right.tar_bytes.find(passphrase) == std::string::npos);
 }
 
 TEST_CASE("a wrong case file is refused with its line before any request", "[multi][e2e]") {
